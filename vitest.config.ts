@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+
+// Two named tiers: `unit` (pure, *.test.ts) and `int` (*.int.test.ts, real PGlite/PostgreSQL and HTTP).
+// The `int` tier runs a second time in CI with DATABASE_URL pointing at a PostgreSQL server.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        test: {
+          name: 'int',
+          include: ['packages/*/src/**/*.int.test.ts', 'apps/*/src/**/*.int.test.ts', 'e2e/**/*.int.test.ts'],
+          exclude: ['**/node_modules/**'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
