@@ -6,7 +6,13 @@ export const jobTypeSchema = z.enum(JOB_TYPES);
 export type JobType = z.infer<typeof jobTypeSchema>;
 
 /** Dataset types; each job type accepts exactly one (SPEC C1). */
-export const DATASET_TYPES = ['pretrain_corpus', 'sft_pair', 'rag_qa', 'rlhf_pair', 'embedding_pair'] as const;
+export const DATASET_TYPES = [
+  'pretrain_corpus',
+  'sft_pair',
+  'rag_qa',
+  'rlhf_pair',
+  'embedding_pair',
+] as const;
 export const datasetTypeSchema = z.enum(DATASET_TYPES);
 export type DatasetType = z.infer<typeof datasetTypeSchema>;
 

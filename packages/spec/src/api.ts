@@ -1,0 +1,354 @@
+import { z } from 'zod';
+import {
+  datasetTypeSchema,
+  environmentSchema,
+  jobStateSchema,
+  roleSchema,
+  SUBMISSION_KINDS,
+} from './enums.ts';
+import { RULE_CODES, ERROR_CODES } from './codes.ts';
+import { deploymentSpecSchema } from './deployment-spec.ts';
+import { submitJobRequestSchema } from './submissions.ts';
+
+// ---- Envelope -------------------------------------------------------------------------------------------
+
+export const ruleViolationSchema = z
+  .object({
+    code: z.enum(Object.keys(RULE_CODES) as [keyof typeof RULE_CODES, ...(keyof typeof RULE_CODES)[]]),
+    path: z.string(),
+    message: z.string(),
+  })
+  .meta({ id: 'RuleViolation' });
+
+export const errorDataSchema = z
+  .object({
+    code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...(keyof typeof ERROR_CODES)[]]),
+    violations: z.array(ruleViolationSchema).optional(),
+    requestId: z.string().optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'ErrorData' });
+
+export const errorEnvelopeSchema = z
+  .object({ status: z.literal('error'), message: z.string(), data: errorDataSchema })
+  .meta({ id: 'ErrorEnvelope' });
+
+export function envelope<T extends z.ZodType>(data: T) {
+  return z.object({ status: z.literal('success'), message: z.string(), data });
+}
+
+export function page<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    total: z.number().int(),
+    limit: z.number().int(),
+    offset: z.number().int(),
+  });
+}
+
+export const paginationQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+const iso = z.string().describe('ISO 8601 timestamp');
+const slug = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and "-", 1–63 characters');
+
+// ---- Identity -------------------------------------------------------------------------------------------
+
+export const organisationSchema = z
+  .object({ id: z.string(), slug: z.string(), name: z.string(), createdAt: iso })
+  .meta({ id: 'Organisation' });
+export const createOrganisationSchema = z.object({ slug, name: z.string().trim().min(1).max(200) }).strict();
+
+export const projectSchema = z
+  .object({
+    id: z.string(),
+    organisationId: z.string(),
+    slug: z.string(),
+    name: z.string(),
+    createdAt: iso,
+    role: roleSchema.optional(),
+  })
+  .meta({ id: 'Project' });
+export const createProjectSchema = z
+  .object({
+    slug,
+    name: z.string().trim().min(1).max(200),
+    organisation: slug.optional().describe('Organisation slug; default: the caller’s'),
+  })
+  .strict();
+
+export const memberSchema = z
+  .object({
+    projectId: z.string(),
+    userId: z.string(),
+    userName: z.string(),
+    role: roleSchema,
+    createdAt: iso,
+  })
+  .meta({ id: 'Member' });
+export const addMemberSchema = z
+  .object({
+    userId: z.string().optional().describe('An existing user'),
+    name: z.string().trim().min(1).max(200).optional().describe('Creates a new user with this name'),
+    email: z.string().email().optional(),
+    role: roleSchema,
+  })
+  .strict()
+  .refine((b) => (b.userId ? !b.name : !!b.name), {
+    message: 'give either userId (existing user) or name (new user)',
+  });
+
+export const tokenSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    userId: z.string(),
+    defaultProject: z.string().nullable(),
+    createdAt: iso,
+    lastUsedAt: iso.nullable(),
+    expiresAt: iso.nullable(),
+    revokedAt: iso.nullable(),
+  })
+  .meta({ id: 'ApiToken' });
+export const createTokenSchema = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    userId: z.string().optional().describe('Issue for another user (project admins only)'),
+    project: slug.optional().describe('Default project slug; default: the current project'),
+    expiresInDays: z.number().int().min(1).max(3650).optional(),
+  })
+  .strict();
+export const createdTokenSchema = tokenSchema.extend({
+  token: z.string().describe('Shown once; store it safely'),
+});
+
+export const whoamiSchema = z.object({
+  userId: z.string(),
+  userName: z.string(),
+  orgAdmin: z.boolean(),
+  project: z.object({ id: z.string(), slug: z.string(), role: roleSchema }).nullable(),
+  projects: z.array(projectSchema),
+});
+
+// ---- Catalog --------------------------------------------------------------------------------------------
+
+export const createModelSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    version: z.string().trim().min(1).max(100).default('1'),
+    model_family: z.string().trim().min(1).max(64),
+    max_position_embeddings: z.number().int().positive().max(10_000_000),
+    parameter_count: z.number().int().positive().max(10_000_000_000_000),
+    storage_uri: z.string().trim().min(1).max(2048).optional(),
+    description: z.string().max(5000).optional(),
+  })
+  .strict()
+  .meta({ id: 'CreateModel' });
+
+export const modelSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    version: z.string(),
+    model_family: z.string(),
+    max_position_embeddings: z.number(),
+    parameter_count: z.number(),
+    storage_uri: z.string().nullable(),
+    description: z.string().nullable(),
+    created_by: z.string(),
+    created_at: iso,
+  })
+  .meta({ id: 'Model' });
+
+export const createDatasetRefSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    version: z.string().trim().min(1).max(100),
+    type: datasetTypeSchema,
+    storage_uri: z.string().trim().min(1).max(2048),
+    description: z.string().max(5000).optional(),
+  })
+  .strict()
+  .meta({ id: 'CreateDataset' });
+
+export const datasetValidationSchema = z.object({
+  rows: z.number().int(),
+  valid: z.number().int(),
+  errors: z.array(z.object({ row: z.number().int(), message: z.string() })),
+});
+
+export const datasetSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    version: z.string(),
+    type: datasetTypeSchema,
+    storage_uri: z.string(),
+    sha256: z.string().nullable(),
+    size_bytes: z.number().nullable(),
+    row_count: z.number().nullable(),
+    format: z.string().nullable(),
+    validation: datasetValidationSchema.nullable(),
+    created_by: z.string(),
+    created_at: iso,
+  })
+  .meta({ id: 'Dataset' });
+
+// ---- Training -------------------------------------------------------------------------------------------
+
+export const complianceSchema = z
+  .object({ compliant: z.boolean(), violations: z.array(ruleViolationSchema), checkedAt: iso.nullable() })
+  .meta({ id: 'Compliance' });
+
+export const jobEstimatesSchema = z.object({
+  gpuMemoryPerGpuGib: z.number().nullable(),
+  gpuHours: z.number().nullable(),
+  costUsd: z.number().nullable(),
+});
+
+export const trainingJobSchema = z
+  .object({
+    id: z.string(),
+    projectId: z.string(),
+    status: jobStateSchema,
+    jobType: z.enum(SUBMISSION_KINDS),
+    trainJobType: z.string().nullable(),
+    modelId: z.string().nullable(),
+    datasetId: z.string().nullable(),
+    priority: z.number().int(),
+    submission: submitJobRequestSchema,
+    specHash: z.string(),
+    image: z.string().nullable(),
+    imageVariant: z.enum(['gpu', 'cpu']).nullable(),
+    imageReason: z.string().nullable(),
+    estimates: jobEstimatesSchema,
+    compliance: complianceSchema,
+    createdBy: z.string(),
+    createdAt: iso,
+    updatedAt: iso,
+  })
+  .meta({ id: 'TrainingJob' });
+
+export const jobListQuerySchema = paginationQuerySchema.extend({
+  status: jobStateSchema.optional(),
+  jobType: z.enum(SUBMISSION_KINDS).optional(),
+});
+
+export const validationResultSchema = z
+  .object({
+    valid: z.boolean(),
+    violations: z.array(ruleViolationSchema),
+    image: z.object({ image: z.string(), variant: z.enum(['gpu', 'cpu']), reason: z.string() }).nullable(),
+    estimates: jobEstimatesSchema.nullable(),
+  })
+  .meta({ id: 'ValidationResult' });
+
+export const gpuTypeSchema = z
+  .object({
+    name: z.string(),
+    memory_gib: z.number(),
+    price_per_gpu_hour: z.number(),
+    max_per_node: z.number().nullable(),
+  })
+  .meta({ id: 'GpuType' });
+
+export const gpuTypesQuerySchema = z.object({ env: environmentSchema.optional() });
+
+// ---- Serving --------------------------------------------------------------------------------------------
+
+export const createEndpointSchema = z
+  .object({
+    modelId: z.string().trim().min(1).max(200).optional(),
+    route: z
+      .string()
+      .regex(
+        /^\/[a-zA-Z0-9][a-zA-Z0-9._/-]{0,199}$/,
+        'route must start with "/" followed by letters, digits, ".", "_", "-" or "/"',
+      ),
+    environment: environmentSchema,
+    name: z.string().trim().min(1).max(200).optional(),
+    idempotencyKey: z.string().trim().min(1).max(200).optional(),
+    deploymentSpec: deploymentSpecSchema,
+  })
+  .strict()
+  .meta({ id: 'CreateEndpoint' });
+
+export const endpointSchema = z
+  .object({
+    id: z.string(),
+    projectId: z.string(),
+    name: z.string().nullable(),
+    route: z.string(),
+    environment: environmentSchema,
+    modelId: z.string().nullable(),
+    status: z.string(),
+    deploymentSpec: deploymentSpecSchema,
+    image: z.string(),
+    imageVariant: z.enum(['gpu', 'cpu']),
+    imageReason: z.string(),
+    compliance: complianceSchema,
+    createdBy: z.string(),
+    createdAt: iso,
+    updatedAt: iso,
+  })
+  .meta({ id: 'ServingEndpoint' });
+
+// ---- Audit and re-validation ----------------------------------------------------------------------------
+
+export const auditEntrySchema = z
+  .object({
+    seq: z.number().int(),
+    at: iso,
+    actor: z.string(),
+    projectId: z.string().nullable(),
+    action: z.string(),
+    targetType: z.string(),
+    targetId: z.string().nullable(),
+    result: z.string(),
+    statusCode: z.number().int(),
+    hash: z.string(),
+  })
+  .meta({ id: 'AuditEntry' });
+
+export const auditVerifySchema = z
+  .object({
+    ok: z.boolean(),
+    checked: z.number().int(),
+    firstBrokenSeq: z.number().int().nullable(),
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'AuditVerification' });
+
+export const revalidateRequestSchema = z
+  .object({ kind: z.enum(['jobs', 'endpoints']), id: z.string().optional() })
+  .strict();
+
+export const revalidateItemSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['job', 'endpoint']),
+  compliant: z.boolean(),
+  violations: z.array(ruleViolationSchema),
+  fix: z.array(z.string()).describe('How to make the item compliant, one step per violation'),
+});
+export const revalidateResultSchema = z
+  .object({ checked: z.number().int(), nonCompliant: z.number().int(), items: z.array(revalidateItemSchema) })
+  .meta({ id: 'RevalidationReport' });
+
+export const healthSchema = z.object({
+  status: z.enum(['ok', 'degraded', 'down']),
+  version: z.string(),
+  uptimeSeconds: z.number(),
+  checks: z.record(
+    z.string(),
+    z.object({
+      status: z.enum(['ok', 'degraded', 'down', 'disabled']),
+      latencyMs: z.number().nullable(),
+      error: z.string().nullable(),
+    }),
+  ),
+});
