@@ -12,3 +12,4 @@ export * from './rules/eval.ts';
 export * from './rules/image-override.ts';
 export * from './rules/zod-issues.ts';
 export * from './parse.ts';
+export * from './datasets.ts';

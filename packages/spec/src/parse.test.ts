@@ -6,6 +6,7 @@ import { RULE_CODES } from './codes.ts';
 import { parseWithRules } from './parse.ts';
 import { submitJobRequestSchema } from './submissions.ts';
 import { trainJobSpecSchema } from './train-job-spec.ts';
+import { checkDatasetRow } from './datasets.ts';
 
 const parseJob = (raw: unknown) => parseWithRules(submitJobRequestSchema, raw, ['trainJobSpec']);
 
@@ -173,5 +174,46 @@ describe('fuzzing the spec schemas', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('dataset rows', () => {
+  it.each([
+    ['sft_pair', { instruction: 'Say hi', output: 'hi' }, true],
+    ['sft_pair', { prompt: 'a', completion: 'b' }, true],
+    [
+      'sft_pair',
+      {
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: 'hello' },
+        ],
+      },
+      true,
+    ],
+    [
+      'sft_pair',
+      {
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'robot', content: 'x' },
+        ],
+      },
+      false,
+    ],
+    ['sft_pair', { instruction: '', output: 'x' }, false],
+    ['rag_qa', { question: 'q', context: 'c', answer: 'a' }, true],
+    ['rag_qa', { question: 'q', answer: 'a' }, false],
+    ['rlhf_pair', { prompt: 'p', chosen: 'a', rejected: 'a' }, false],
+    ['pretrain_corpus', { text: 'hello world' }, true],
+    ['pretrain_corpus', 'just a string', false],
+    ['embedding_pair', { query: 'q', positive: 'p' }, true],
+  ] as const)('%s %j → %s', (type, row, ok) => {
+    expect(checkDatasetRow(type, row).ok).toBe(ok);
+  });
+
+  it('names the problem of a broken row', () => {
+    const r = checkDatasetRow('rag_qa', { question: 'q', answer: 'a', extra: 1 });
+    expect(r).toEqual({ ok: false, message: expect.stringMatching(/rag_qa.*context/) });
   });
 });

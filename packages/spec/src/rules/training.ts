@@ -250,13 +250,20 @@ export const resourcesWithinPolicy: TrainingRule = {
     const r = body.trainJobSpec.resources;
     const out: RuleViolation[] = [];
     const gpuType = ctx.gpuTypes.find((g) => g.name === r.gpu_type);
-    const perNodeLimit = Math.min(ctx.policies.maxGpusPerJob, gpuType?.maxPerNode ?? Infinity);
-    if (r.gpus > perNodeLimit)
+    if (gpuType?.maxPerNode !== undefined && r.gpus > gpuType.maxPerNode)
       out.push(
         violation(
           'RESOURCES_EXCEED_POLICY',
           `${P}.resources.gpus`,
-          `resources.gpus ${r.gpus} exceeds the limit of ${perNodeLimit} per node`,
+          `resources.gpus ${r.gpus} exceeds the ${gpuType.maxPerNode} ${gpuType.name} GPUs one node offers`,
+        ),
+      );
+    else if (r.gpus * r.nodes > ctx.policies.maxGpusPerJob)
+      out.push(
+        violation(
+          'RESOURCES_EXCEED_POLICY',
+          `${P}.resources.gpus`,
+          `resources.gpus × nodes = ${r.gpus * r.nodes} exceeds the limit of ${ctx.policies.maxGpusPerJob} GPUs per job`,
         ),
       );
     if (r.nodes > ctx.policies.maxNodesPerJob)
