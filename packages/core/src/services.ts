@@ -1,0 +1,35 @@
+import type { Db } from '@llmops/db';
+import { createAuditService } from './audit/audit.service.ts';
+import { createCatalogService } from './catalog/catalog.service.ts';
+import { createComplianceService } from './compliance/compliance.service.ts';
+import { createIdentityService } from './identity/identity.service.ts';
+import type { PlatformContext } from './platform-context.ts';
+import { createServingService } from './serving/serving.service.ts';
+import type { ArtifactStore } from './storage/artifact-store.ts';
+import { createTrainingService } from './training/training.service.ts';
+
+export interface ServiceDeps {
+  db: Db;
+  platform: PlatformContext;
+  store: ArtifactStore;
+}
+
+/** Builds every domain service once; the HTTP layer and the CLI both go through these. */
+export function createServices(deps: ServiceDeps) {
+  const training = createTrainingService(deps);
+  const serving = createServingService(deps);
+  return {
+    identity: createIdentityService(deps.db),
+    catalog: createCatalogService({
+      db: deps.db,
+      store: deps.store,
+      families: () => Object.keys(deps.platform.config.model_families),
+    }),
+    training,
+    serving,
+    compliance: createComplianceService({ db: deps.db, training, serving }),
+    audit: createAuditService(deps.db),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
