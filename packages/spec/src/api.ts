@@ -108,7 +108,7 @@ export const tokenSchema = z
     name: z.string(),
     prefix: z.string(),
     userId: z.string(),
-    defaultProject: z.string().nullable(),
+    defaultProjectId: z.string().nullable(),
     createdAt: iso,
     lastUsedAt: iso.nullable(),
     expiresAt: iso.nullable(),

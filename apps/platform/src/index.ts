@@ -1,0 +1,2 @@
+export { startPlatform, VERSION } from './platform.ts';
+export type { RunningPlatform } from './platform.ts';

@@ -1,0 +1,87 @@
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { databaseTarget, featureFlags, loadEnv, loadPlatformConfig, type PlatformEnv } from '@llmops/config';
+import { createLocalArtifactStore, createServices, detectGpu, type PlatformContext } from '@llmops/core';
+import { createDb, type Db } from '@llmops/db';
+import { buildApp, type App } from '@llmops/server';
+
+export const VERSION = '0.1.0';
+
+export interface RunningPlatform {
+  app: App;
+  db: Db;
+  env: PlatformEnv;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded all-in-one process: configuration, database (PGlite or PostgreSQL) with migrations,
+ * first-start bootstrap, GPU detection, then the HTTP API. Later the Temporal worker joins it here.
+ */
+export async function startPlatform(
+  opts: { env?: NodeJS.ProcessEnv; print?: (line: string) => void } = {},
+): Promise<RunningPlatform> {
+  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const env = loadEnv(opts.env ?? process.env);
+  const config = loadPlatformConfig({ environment: env.ENVIRONMENT, dir: env.LLMOPS_CONFIG_DIR });
+  await mkdir(env.LLMOPS_HOME, { recursive: true });
+
+  const target = databaseTarget(env);
+  const db = await createDb(
+    target.kind === 'pglite'
+      ? { kind: 'pglite', dataDir: target.dataDir }
+      : { kind: 'postgres', url: target.url },
+  );
+  try {
+    const { applied } = await db.migrate();
+    if (applied.length) print(`database: applied ${applied.length} migration(s) (${target.kind})`);
+
+    const gpu = await detectGpu();
+    const platform: PlatformContext = { config, gpuPreference: env.LLMOPS_GPU_PREFERENCE, gpu };
+    const store = createLocalArtifactStore(join(env.LLMOPS_HOME, 'artifacts'));
+    const services = createServices({ db, platform, store });
+
+    const boot = await services.identity.bootstrap({ bootstrapToken: env.LLMOPS_BOOTSTRAP_TOKEN });
+    if (boot.generatedToken) {
+      const file = join(env.LLMOPS_HOME, 'admin-token');
+      await writeFile(file, `${boot.generatedToken}\n`, { mode: 0o600 });
+      await chmod(file, 0o600);
+      print(`admin token (shown once, also saved to ${file}): ${boot.generatedToken}`);
+    }
+
+    const app = await buildApp({
+      services,
+      platform,
+      version: VERSION,
+      checkDatabase: async () => {
+        await db.sql.query('SELECT 1');
+      },
+      bodyLimitBytes: config.policies.request_body_limit_bytes,
+      uploadLimitBytes: config.policies.upload_limit_bytes,
+      logger: env.LOG_LEVEL === 'silent' ? false : { level: env.LOG_LEVEL },
+    });
+    await app.listen({ port: env.PORT, host: env.HOST });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : env.PORT;
+    const url = `http://${env.HOST === '0.0.0.0' ? 'localhost' : env.HOST}:${port}`;
+    const flags = featureFlags(env);
+    print(`LLM Ops Platform ${VERSION} (${env.ENVIRONMENT}) listening on ${url}`);
+    print(
+      `  API ${url}/llm-ops/v1 · docs ${url}/llm-ops/v1/docs · GPU ${gpu.state} (${gpu.reason}) · tracking ${flags.experimentTracking.enabled ? 'on' : 'off'}`,
+    );
+    return {
+      app,
+      db,
+      env,
+      url,
+      async close() {
+        await app.close();
+        await db.close();
+      },
+    };
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+}

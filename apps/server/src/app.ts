@@ -1,0 +1,94 @@
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { PlatformContext, Services } from '@llmops/core';
+import { auditPlugin } from './plugins/audit.ts';
+import { authPlugin } from './plugins/auth.ts';
+import { errorsPlugin } from './plugins/errors.ts';
+import { zodValidatorCompiler } from './plugins/validation.ts';
+import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { catalogRoutes } from './modules/catalog/catalog.routes.ts';
+import { healthRoutes } from './modules/health/health.routes.ts';
+import { identityRoutes } from './modules/identity/identity.routes.ts';
+import { servingRoutes } from './modules/serving/serving.routes.ts';
+import { trainingRoutes } from './modules/training/training.routes.ts';
+import { API_PREFIX, type ModuleOptions } from './modules/types.ts';
+
+export interface AppOptions {
+  services: Services;
+  platform: PlatformContext;
+  checkDatabase: () => Promise<void>;
+  version: string;
+  bodyLimitBytes: number;
+  uploadLimitBytes: number;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Composes the HTTP app: external plugins, then the platform's plugins, then the routes. Never listens. */
+export async function buildApp(opts: AppOptions) {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(multipart, { limits: { fileSize: opts.uploadLimitBytes, files: 1, fields: 10 } });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'LLM Ops Platform API',
+        version: opts.version,
+        description:
+          'Every response is the envelope {status, message, data}. Authenticate with "Authorization: Bearer <token>"; choose the project with "X-Project: <slug>".',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: `${API_PREFIX}/docs`, uiConfig: { docExpansion: 'list' } });
+
+  await app.register(errorsPlugin);
+  await app.register(authPlugin, { services: opts.services });
+  await app.register(auditPlugin, { services: opts.services });
+
+  const moduleOpts: ModuleOptions = {
+    services: opts.services,
+    platform: opts.platform,
+    uploadLimitBytes: opts.uploadLimitBytes,
+    version: opts.version,
+  };
+  await app.register(
+    async (api) => {
+      await api.register(healthRoutes, { ...moduleOpts, checkDatabase: opts.checkDatabase });
+      await api.register(identityRoutes, moduleOpts);
+      await api.register(catalogRoutes, moduleOpts);
+      await api.register(trainingRoutes, moduleOpts);
+      await api.register(servingRoutes, moduleOpts);
+      await api.register(auditRoutes, moduleOpts);
+      api.get('/openapi.json', { config: { auth: false }, schema: { hide: true } }, async () =>
+        app.swagger(),
+      );
+    },
+    { prefix: API_PREFIX },
+  );
+  app.get('/', { config: { auth: false }, schema: { hide: true } }, async (_req, reply) =>
+    reply.redirect(`${API_PREFIX}/docs`),
+  );
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

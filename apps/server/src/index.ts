@@ -1,0 +1,3 @@
+export { buildApp } from './app.ts';
+export type { App, AppOptions } from './app.ts';
+export { API_PREFIX } from './modules/types.ts';

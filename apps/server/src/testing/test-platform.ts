@@ -1,0 +1,185 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadPlatformConfig, type PlatformConfig } from '@llmops/config';
+import {
+  createLocalArtifactStore,
+  createServices,
+  type GpuDetection,
+  type PlatformContext,
+  type Services,
+} from '@llmops/core';
+import { createTestDb, type TestDb } from '@llmops/testing';
+import { buildApp, type App } from '../app.ts';
+
+export interface TestPlatform {
+  app: App;
+  db: TestDb;
+  services: Services;
+  platform: PlatformContext;
+  adminToken: string;
+  home: string;
+  as(token: string, project?: string): Client;
+  close(): Promise<void>;
+}
+
+export interface Reply<T = any> {
+  status: number;
+  body: { status: 'success' | 'error'; message: string; data: T };
+  headers: Record<string, unknown>;
+}
+
+export interface Client {
+  get<T = any>(url: string): Promise<Reply<T>>;
+  post<T = any>(url: string, body?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
+  patch<T = any>(url: string, body?: unknown): Promise<Reply<T>>;
+  delete<T = any>(url: string): Promise<Reply<T>>;
+}
+
+const NO_GPU: GpuDetection = { state: 'absent', count: 0, models: [], reason: 'test machine without GPU' };
+
+/** The real app on a real (PGlite or PostgreSQL) database, driven through app.inject(). */
+export async function createTestPlatform(
+  opts: {
+    config?: (c: PlatformConfig) => PlatformConfig;
+    gpu?: GpuDetection;
+    bodyLimitBytes?: number;
+    uploadLimitBytes?: number;
+  } = {},
+): Promise<TestPlatform> {
+  const db = await createTestDb();
+  const home = await mkdtemp(join(tmpdir(), 'llmops-test-'));
+  const base = loadPlatformConfig({ environment: 'dev' });
+  const config = opts.config ? opts.config(base) : base;
+  const platform: PlatformContext = { config, gpuPreference: 'auto', gpu: opts.gpu ?? NO_GPU };
+  const services = createServices({ db, platform, store: createLocalArtifactStore(join(home, 'artifacts')) });
+  const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
+  await services.identity.bootstrap({ bootstrapToken: adminToken });
+  const app = await buildApp({
+    services,
+    platform,
+    version: 'test',
+    checkDatabase: async () => {
+      await db.sql.query('SELECT 1');
+    },
+    bodyLimitBytes: opts.bodyLimitBytes ?? config.policies.request_body_limit_bytes,
+    uploadLimitBytes: opts.uploadLimitBytes ?? config.policies.upload_limit_bytes,
+  });
+  await app.ready();
+
+  const as = (token: string, project?: string): Client => {
+    const headers = (extra: Record<string, string> = {}) => ({
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(project ? { 'x-project': project } : {}),
+      ...extra,
+    });
+    const send = async (
+      method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+      url: string,
+      body?: unknown,
+      extra?: Record<string, string>,
+    ) => {
+      const res = await app.inject({
+        method,
+        url,
+        headers: headers(extra),
+        ...(body === undefined ? {} : { payload: body as object }),
+      });
+      return { status: res.statusCode, body: res.json(), headers: res.headers } as Reply;
+    };
+    return {
+      get: (url) => send('GET', url),
+      post: (url, body, extra) => send('POST', url, body ?? {}, extra),
+      patch: (url, body) => send('PATCH', url, body ?? {}),
+      delete: (url) => send('DELETE', url),
+    };
+  };
+
+  return {
+    app,
+    db,
+    services,
+    platform,
+    adminToken,
+    home,
+    as,
+    async close() {
+      await app.close();
+      await db.cleanup();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export const API = '/llm-ops/v1';
+
+/** The base model and dataset the quickstart bodies reference. */
+export const QUICKSTART_MODEL = {
+  name: 'llama-3-8b-pretrain-v1',
+  model_family: 'llama',
+  max_position_embeddings: 8192,
+  parameter_count: 8_000_000_000,
+};
+export const QUICKSTART_DATASET = {
+  name: 'enterprise-instruction',
+  version: 'v1',
+  type: 'sft_pair',
+  storage_uri: 's3://llm-datasets/enterprise-instruction/v1',
+};
+
+export function quickstartJobBody(modelId: string, datasetId: string) {
+  return {
+    modelId,
+    datasetId,
+    jobType: 'finetune',
+    trainJobSpec: {
+      job_type: 'SFT',
+      model_family: 'llama',
+      base_model_ref: 'llama-3-8b-pretrain-v1',
+      dataset_ref: {
+        name: 'enterprise-instruction',
+        version: 'v1',
+        type: 'sft_pair',
+        storage_uri: 's3://llm-datasets/enterprise-instruction/v1',
+      },
+      hyperparams: { lr: 0.0001, batch_size: 4, num_epochs: 3, max_seq_len: 4096, precision: 'bf16' },
+      method: 'lora',
+      resources: { gpus: 2, gpu_type: 'A100', nodes: 1 },
+      output: { artifact_name: 'llama-3-8b-sft-v1', save_format: 'hf' },
+      use_gpu: true,
+    },
+  };
+}
+
+export function quickstartEndpointBody(modelId: string) {
+  return {
+    modelId,
+    route: '/test-model',
+    environment: 'dev',
+    deploymentSpec: {
+      model_ref: 'llama-3-8b-sft-v1',
+      model_family: 'llama',
+      job_type: 'SFT',
+      serve_target: 'GENERATION',
+      resources: { gpus: 2, gpu_memory_gb: 80 },
+      runtime: { max_concurrent_requests: 256, max_input_tokens: 4096, max_output_tokens: 1024 },
+      rollout: { strategy: 'canary', traffic_split: { old: 90, new: 10 } },
+      use_gpu: true,
+    },
+  };
+}
+
+/** Registers the quickstart base model, dataset and the SFT output model; returns their ids. */
+export async function seedQuickstart(client: Client) {
+  const model = await client.post(`${API}/catalog/models`, QUICKSTART_MODEL);
+  const dataset = await client.post(`${API}/catalog/datasets`, QUICKSTART_DATASET);
+  const sft = await client.post(`${API}/catalog/models`, { ...QUICKSTART_MODEL, name: 'llama-3-8b-sft-v1' });
+  if (model.status !== 201 || dataset.status !== 201 || sft.status !== 201)
+    throw new Error(`seeding failed: ${JSON.stringify([model.body, dataset.body, sft.body])}`);
+  return {
+    modelId: model.body.data.id as string,
+    datasetId: dataset.body.data.id as string,
+    sftModelId: sft.body.data.id as string,
+  };
+}
