@@ -100,7 +100,7 @@ export const catalogRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (
           'Register a dataset by reference (JSON) or upload a JSONL/CSV file (multipart: fields name, version, type, then file)',
         description:
           'multipart/form-data uploads are checked row by row against the declared type and stored with their SHA-256 in the artifact store; one broken row rejects the upload (422) and nothing is stored.',
-        body: createDatasetRefSchema.optional(),
+        body: createDatasetRefSchema.nullish(),
         response: { 201: envelope(datasetSchema) },
       },
       config: { audit: { action: 'catalog.dataset.create', targetType: 'dataset' } },

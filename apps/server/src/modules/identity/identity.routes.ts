@@ -168,14 +168,12 @@ export const identityRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, 
     },
     async (req, reply) => {
       const created = await identity.createToken(actorOf(req), req.body);
-      return reply
-        .status(201)
-        .send(
-          ok('Token created; store it now, it is not shown again', {
-            ...toToken(created),
-            token: created.token,
-          }),
-        );
+      return reply.status(201).send(
+        ok('Token created; store it now, it is not shown again', {
+          ...toToken(created),
+          token: created.token,
+        }),
+      );
     },
   );
   app.delete(
