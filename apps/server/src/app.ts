@@ -9,6 +9,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { PlatformContext, Services } from '@llmops/core';
+import { errorEnvelopeSchema } from '@llmops/spec';
 import { auditPlugin } from './plugins/audit.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { errorsPlugin } from './plugins/errors.ts';
@@ -60,6 +61,12 @@ export async function buildApp(opts: AppOptions) {
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: `${API_PREFIX}/docs`, uiConfig: { docExpansion: 'list' } });
+
+  // Every documented route also documents (and serialises through) the error envelope.
+  const errorResponses = Object.fromEntries([400, 401, 403, 404, 409, 413, 415, 422, 500].map((code) => [code, errorEnvelopeSchema]));
+  app.addHook('onRoute', (route) => {
+    if (route.schema && !route.schema.hide) route.schema.response = { ...errorResponses, ...(route.schema.response as object | undefined) };
+  });
 
   await app.register(errorsPlugin);
   await app.register(authPlugin, { services: opts.services });
