@@ -35,6 +35,7 @@ function matrix(a: {
   return [
     { method: 'GET', path: '/health', need: 'public' },
     { method: 'GET', path: '/health/ready', need: 'public' },
+    { method: 'GET', path: '/health/live', need: 'public' },
     { method: 'GET', path: '/whoami', need: 'any' },
     { method: 'GET', path: '/organisations', need: 'any' },
     {

@@ -63,9 +63,12 @@ export async function buildApp(opts: AppOptions) {
   await app.register(swaggerUi, { routePrefix: `${API_PREFIX}/docs`, uiConfig: { docExpansion: 'list' } });
 
   // Every documented route also documents (and serialises through) the error envelope.
-  const errorResponses = Object.fromEntries([400, 401, 403, 404, 409, 413, 415, 422, 500].map((code) => [code, errorEnvelopeSchema]));
+  const errorResponses = Object.fromEntries(
+    [400, 401, 403, 404, 409, 413, 415, 422, 500].map((code) => [code, errorEnvelopeSchema]),
+  );
   app.addHook('onRoute', (route) => {
-    if (route.schema && !route.schema.hide) route.schema.response = { ...errorResponses, ...(route.schema.response as object | undefined) };
+    if (route.schema && !route.schema.hide)
+      route.schema.response = { ...errorResponses, ...(route.schema.response as object | undefined) };
   });
 
   await app.register(errorsPlugin);

@@ -54,6 +54,15 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (
   );
 
   app.get(
+    '/health/live',
+    {
+      config: { auth: false },
+      schema: { tags, summary: 'Liveness: the process answers; no dependency is checked' },
+    },
+    async () => ok('Alive', { uptimeSeconds: Math.round((Date.now() - started) / 1000) }),
+  );
+
+  app.get(
     '/health/ready',
     {
       config: { auth: false },
