@@ -1,0 +1,75 @@
+// The one test command (`npm test`): static checks, then every Vitest tier on embedded PGlite, then —
+// when LLMOPS_TEST_POSTGRES_URL is set — the database tier again on that PostgreSQL server.
+// Ends with one line "N passed, N failed" summing every tier.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'test-results');
+mkdirSync(out, { recursive: true });
+const tiers = [];
+
+function run(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  return r.status === 0;
+}
+
+function check(name, cmd, args) {
+  process.stdout.write(`\n== check: ${name}\n`);
+  const ok = run(cmd, args);
+  tiers.push({ name: `check ${name}`, passed: ok ? 1 : 0, failed: ok ? 0 : 1 });
+}
+
+function vitest(name, project, env = {}) {
+  process.stdout.write(`\n== vitest: ${name}\n`);
+  const report = join(out, `vitest-${name}.json`);
+  run(
+    'npx',
+    [
+      'vitest',
+      'run',
+      '--project',
+      project,
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${report}`,
+    ],
+    env,
+  );
+  let passed = 0;
+  let failed = 0;
+  try {
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    passed = r.numPassedTests;
+    failed =
+      r.numFailedTests +
+      (r.numRuntimeErrorTestSuites ?? 0) +
+      r.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+  } catch {
+    failed = 1; // no report: the run itself broke
+  }
+  tiers.push({ name: `vitest ${name}`, passed, failed });
+}
+
+const pgUrl = process.env.LLMOPS_TEST_POSTGRES_URL;
+const embedded = { DATABASE_URL: '' };
+
+check('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+check('lint', 'npx', ['eslint', '.']);
+check('format', 'npx', ['prettier', '--check', '--log-level', 'warn', '**/*.{ts,mjs,js,json,yaml}']);
+check('openapi drift', 'npx', ['tsx', 'apps/server/src/scripts/write-openapi.ts', '--check']);
+check('env example drift', 'npx', ['tsx', 'packages/config/src/write-env-example.ts', '--check']);
+vitest('unit', 'unit', embedded);
+vitest('int-pglite', 'int', embedded);
+if (pgUrl) vitest('int-postgres', 'int', { DATABASE_URL: pgUrl });
+
+process.stdout.write('\n== summary\n');
+for (const t of tiers) process.stdout.write(`${t.name.padEnd(24)} ${t.passed} passed, ${t.failed} failed\n`);
+const passed = tiers.reduce((n, t) => n + t.passed, 0);
+const failed = tiers.reduce((n, t) => n + t.failed, 0);
+const line = `${passed} passed, ${failed} failed`;
+writeFileSync(join(out, 'summary.txt'), `${line}\n`);
+process.stdout.write(`${line}\n`);
+process.exit(failed === 0 ? 0 : 1);
