@@ -1,0 +1,140 @@
+import type { z } from 'zod';
+import type {
+  addMemberSchema,
+  auditEntrySchema,
+  auditVerifySchema,
+  createDatasetRefSchema,
+  createEndpointSchema,
+  createModelSchema,
+  createProjectSchema,
+  createTokenSchema,
+  createdTokenSchema,
+  datasetSchema,
+  DatasetType,
+  DeploymentSpec,
+  endpointSchema,
+  Environment,
+  ErrorCode,
+  gpuTypeSchema,
+  healthSchema,
+  JobState,
+  memberSchema,
+  modelSchema,
+  projectSchema,
+  revalidateItemSchema,
+  revalidateResultSchema,
+  ruleViolationSchema,
+  SubmissionKind,
+  submitJobRequestSchema,
+  tokenSchema,
+  trainingJobSchema,
+  validationResultSchema,
+  whoamiSchema,
+} from '@llmops/spec';
+
+// Responses: what the server serialises (z.output); requests: what callers may send (z.input, defaults optional).
+export type Health = z.output<typeof healthSchema>;
+export type Whoami = z.output<typeof whoamiSchema>;
+export type Project = z.output<typeof projectSchema>;
+export type CreateProject = z.input<typeof createProjectSchema>;
+export type Member = z.output<typeof memberSchema>;
+export type AddMember = z.input<typeof addMemberSchema>;
+export type ApiToken = z.output<typeof tokenSchema>;
+export type CreateToken = z.input<typeof createTokenSchema>;
+export type CreatedToken = z.output<typeof createdTokenSchema>;
+export type Model = z.output<typeof modelSchema>;
+export type CreateModel = z.input<typeof createModelSchema>;
+export type Dataset = z.output<typeof datasetSchema>;
+export type CreateDataset = z.input<typeof createDatasetRefSchema>;
+export type TrainingJob = z.output<typeof trainingJobSchema>;
+export type SubmitJob = z.input<typeof submitJobRequestSchema>;
+export type ValidationResult = z.output<typeof validationResultSchema>;
+export type GpuType = z.output<typeof gpuTypeSchema>;
+export type Endpoint = z.output<typeof endpointSchema>;
+export type CreateEndpoint = z.input<typeof createEndpointSchema>;
+export type AuditEntry = z.output<typeof auditEntrySchema>;
+export type AuditVerification = z.output<typeof auditVerifySchema>;
+export type RevalidationItem = z.output<typeof revalidateItemSchema>;
+export type RevalidationReport = z.output<typeof revalidateResultSchema>;
+export type RuleViolation = z.output<typeof ruleViolationSchema>;
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+// The two shapes below are declared next to their routes on the server rather than in the spec
+// package, so they are restated here; keep them in step with training.routes.ts and serving.routes.ts.
+export interface JobEvent {
+  id: number;
+  type: string;
+  fromStatus: string | null;
+  toStatus: string | null;
+  actor: string;
+  detail: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface DeploymentView {
+  endpointId: string;
+  deploymentSpec: DeploymentSpec;
+  image: string;
+  imageVariant: 'gpu' | 'cpu';
+  imageReason: string;
+  converted: Record<string, unknown>;
+}
+
+export interface PageQuery {
+  limit?: number;
+  offset?: number;
+}
+
+export interface ModelQuery extends PageQuery {
+  search?: string;
+  family?: string;
+}
+
+export interface DatasetQuery extends PageQuery {
+  search?: string;
+  type?: DatasetType;
+}
+
+export interface JobQuery extends PageQuery {
+  status?: JobState;
+  jobType?: SubmissionKind;
+}
+
+export interface AuditQuery extends PageQuery {
+  action?: string;
+}
+
+export interface DatasetUpload {
+  /** Path of a JSONL or CSV file (streamed from disk, never read into memory whole), or a Blob. */
+  file: string | Blob;
+  /** Name the server records; default: the file's base name (required with a Blob). */
+  filename?: string;
+  name: string;
+  version: string;
+  type: DatasetType;
+}
+
+export interface RevalidateJobsQuery {
+  jobId?: string;
+  allProjects?: boolean;
+}
+
+export interface RevalidateEndpointsQuery {
+  endpointId?: string;
+  allProjects?: boolean;
+}
+
+export interface IdempotencyOptions {
+  idempotencyKey?: string;
+}
+
+export type { Environment };
+
+/** Server error codes plus the one the client raises when an answer is not the API's envelope. */
+export type ClientErrorCode = ErrorCode | 'INVALID_RESPONSE';
