@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import type { Run } from '../program.ts';
+import { registerCatalog } from './catalog.ts';
+import { registerGovernance } from './governance.ts';
+import { registerIdentity } from './identity.ts';
+import { registerServing } from './serving.ts';
+import { registerTraining } from './training.ts';
+import { registerPlatform } from './up.ts';
+
+export function registerCommands(program: Command, run: Run): void {
+  registerPlatform(program, run);
+  registerIdentity(program, run);
+  registerTraining(program, run);
+  registerGovernance(program, run);
+  registerCatalog(program, run);
+  registerServing(program, run);
+}

@@ -1,0 +1,215 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { constants } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
+import yoctoSpinner from 'yocto-spinner';
+import { API_PATH, createClient } from '@llmops/client';
+import type { Ctx, OutStream } from '../context.ts';
+import { renderFields, renderTable } from '../output.ts';
+import { nonNegativeInt, positiveInt, type Run } from '../program.ts';
+import { llmopsHome } from '../settings.ts';
+
+// Relative to this file, not the working directory, so `llmops up` works from anywhere in the tree.
+const PLATFORM_MAIN = fileURLToPath(new URL('../../../platform/src/main.ts', import.meta.url));
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const KILL_GRACE_MS = 10_000;
+const POLL_MS = 250;
+
+interface UpOpts {
+  port?: number;
+  home?: string;
+  timeout: number;
+  logLevel?: string;
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Copies a child stream line by line, keeping the last lines for an error message. */
+function pipeLines(from: NodeJS.ReadableStream, to: OutStream, tail: string[], onLine?: (l: string) => void) {
+  createInterface({ input: from }).on('line', (line) => {
+    to.write(`${line}\n`);
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+    onLine?.(line);
+  });
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    await createClient({ baseUrl: url, timeoutMs: 2000 }).ready();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls readiness until it answers, the child dies or time runs out. */
+async function waitReady(
+  url: () => string,
+  exited: () => Exit | undefined,
+  timeoutMs: number,
+): Promise<'ready' | 'exited' | 'timeout'> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited()) return 'exited';
+    if (await answers(url())) return exited() ? 'exited' : 'ready';
+    await sleep(POLL_MS);
+  }
+  return 'timeout';
+}
+
+/** SIGINT/SIGTERM to the CLI go to the platform; it stops cleanly, or is killed after a grace period. */
+function forwardSignals(child: ChildProcess): () => void {
+  let killTimer: NodeJS.Timeout | undefined;
+  const forward = (signal: NodeJS.Signals) => {
+    child.kill(signal);
+    killTimer ??= setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS).unref();
+  };
+  const onInt = () => forward('SIGINT');
+  const onTerm = () => forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return () => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    if (killTimer) clearTimeout(killTimer);
+  };
+}
+
+function childEnv(ctx: Ctx, o: UpOpts): Record<string, string | undefined> {
+  const env = { ...ctx.io.env };
+  if (o.port !== undefined) env.PORT = String(o.port);
+  if (o.home) env.LLMOPS_HOME = resolve(ctx.io.cwd, o.home);
+  // Our own readiness polling would otherwise fill the terminal with request logs.
+  env.LOG_LEVEL = o.logLevel ?? env.LOG_LEVEL ?? 'warn';
+  return env;
+}
+
+function exitCodeOf(e: Exit): number {
+  if (e.code !== null) return e.code;
+  return 128 + (e.signal ? (constants.signals[e.signal] ?? 0) : 1);
+}
+
+function readyBanner(url: string, home: string): string {
+  const token = join(home, 'admin-token');
+  const fields: [string, unknown][] = [
+    ['API', `${url}${API_PATH}`],
+    ['docs', `${url}${API_PATH}/docs`],
+  ];
+  if (existsSync(token)) fields.push(['admin token', token]);
+  return `LLM Ops Platform is up at ${url}\n${renderFields(fields)}Stop it with Ctrl-C.\n`;
+}
+
+interface Progress {
+  success(text: string): void;
+  error(text: string): void;
+}
+
+/** A spinner at a terminal; plain lines in a pipe or a log file, where redrawing would leave debris. */
+function progress(ctx: Ctx, text: string): Progress {
+  if (!ctx.io.stderr.isTTY) {
+    ctx.note(`${text}…\n`);
+    return { success: (t) => ctx.note(`${t}\n`), error: (t) => ctx.note(`${t}\n`) };
+  }
+  const spinner = yoctoSpinner({
+    text,
+    stream: ctx.io.stderr as NodeJS.WriteStream,
+    handleSignals: false,
+  }).start();
+  return { success: (t) => spinner.success(t), error: (t) => spinner.error(t) };
+}
+
+async function up(ctx: Ctx, o: UpOpts): Promise<number> {
+  const env = childEnv(ctx, o);
+  const host = env.HOST && env.HOST !== '0.0.0.0' ? env.HOST : '127.0.0.1';
+  let url = `http://${host}:${env.PORT || 8000}`;
+  if (await answers(url)) {
+    throw new Error(`a platform already answers at ${url}; stop it first or choose another --port`);
+  }
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, PLATFORM_MAIN], {
+    cwd: ctx.io.cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let exit: Exit | undefined;
+  const exited = new Promise<Exit>((res) => {
+    child.on('exit', (code, signal) => res((exit = { code, signal })));
+    child.on('error', (e) => {
+      ctx.note(`error: cannot start the platform: ${e.message}\n`);
+      res((exit = { code: 1, signal: null }));
+    });
+  });
+  const errTail: string[] = [];
+  pipeLines(child.stdout!, ctx.io.stdout, [], (line) => {
+    // The platform knows best where it listens (e.g. PORT=0 picks a free port).
+    const m = /listening on (https?:\/\/\S+)/.exec(line);
+    if (m?.[1]) url = m[1];
+  });
+  pipeLines(child.stderr!, ctx.io.stderr, errTail);
+  const stopForwarding = forwardSignals(child);
+  try {
+    const spinner = progress(ctx, `Starting the platform (${url})`);
+    const t0 = Date.now();
+    const state = await waitReady(
+      () => url,
+      () => exit,
+      o.timeout * 1000,
+    );
+    if (state !== 'ready') {
+      spinner.error(
+        state === 'timeout' ? `Not ready after ${o.timeout}s` : 'The platform stopped during start',
+      );
+      if (state === 'timeout') child.kill('SIGTERM');
+      const e = await exited;
+      const last = errTail.filter((l) => l.trim()).at(-1);
+      ctx.note(
+        `error: the platform ${state === 'timeout' ? 'did not become ready' : `exited with code ${exitCodeOf(e)} before it was ready`}${last ? `: ${last}` : ''}\n`,
+      );
+      return e.code && e.code !== 0 ? e.code : 1;
+    }
+    spinner.success(`Ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    ctx.out(readyBanner(url, llmopsHome(env, ctx.io.cwd)));
+    return exitCodeOf(await exited);
+  } finally {
+    stopForwarding();
+  }
+}
+
+export function registerPlatform(program: Command, run: Run): void {
+  program
+    .command('up')
+    .description('Start the platform on this machine and wait until it is ready; Ctrl-C stops it')
+    .option('--port <port>', 'HTTP port (sets PORT; default 8000)', nonNegativeInt)
+    .option('--home <dir>', 'data directory (sets LLMOPS_HOME; default ./.llmops)')
+    .option('--timeout <seconds>', 'give up when not ready after this long', positiveInt, 120)
+    .option('--log-level <level>', 'platform log level (sets LOG_LEVEL; default warn)')
+    .action(run<UpOpts>((ctx, o) => up(ctx, o)));
+
+  program
+    .command('health')
+    .description('Platform health: database, GPU and version')
+    .action(
+      run(async (ctx) => {
+        const h = await ctx.client.health();
+        ctx.emit(
+          h,
+          () =>
+            `${h.status} · version ${h.version} · up ${h.uptimeSeconds}s\n` +
+            renderTable(
+              ['check', 'status', 'latency ms', 'error'],
+              Object.entries(h.checks).map(([name, c]) => [name, c.status, c.latencyMs, c.error]),
+            ),
+        );
+        return h.status === 'ok' ? 0 : 1;
+      }),
+    );
+}
