@@ -90,15 +90,17 @@ export function createComplianceService(deps: {
 
 /** Execution and updates call this first: a non-compliant item must not run or change. */
 export function assertCompliant(
-  item: { id: string; compliance: { compliant: boolean; violations: RuleViolation[] } },
+  item: { id: string; compliance: { compliant: boolean; violations: readonly unknown[] } },
   what: string,
 ): void {
   if (item.compliance.compliant) return;
+  // Stored violations were produced by the rule engine, so they have its shape.
+  const violations = item.compliance.violations as RuleViolation[];
   throw createError(
     'NON_COMPLIANT',
-    `${what} '${item.id}' is non-compliant with the current rules; fix it first: ${item.compliance.violations.map(fixFor).join('; ')}`,
+    `${what} '${item.id}' is non-compliant with the current rules; fix it first: ${violations.map(fixFor).join('; ')}`,
     {
-      violations: item.compliance.violations,
+      violations,
     },
   );
 }
