@@ -1,0 +1,37 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testDbKind } from '@llmops/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDb } from '../create-db.ts';
+
+// PGlite-only behaviour: already covered by the default run, so the PostgreSQL run skips it.
+describe.skipIf(testDbKind() === 'postgres')('embedded PGlite on disk', () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates the data directory and keeps data across a restart', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'llmops-db-'));
+    const dataDir = join(dir, 'nested', 'pgdata');
+    const first = await createDb({ kind: 'pglite', dataDir });
+    await first.migrate();
+    await first.repos.orgs.create({ slug: 'persisted', name: 'Persisted' });
+    await first.close();
+
+    const second = await createDb({ kind: 'pglite', dataDir });
+    try {
+      expect(await second.migrate()).toEqual({ applied: [] });
+      expect((await second.repos.orgs.getBySlug('persisted'))?.name).toBe('Persisted');
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuses statements after close with a clear error', async () => {
+    const db = await createDb({ kind: 'pglite' });
+    await db.close();
+    await expect(db.sql.query('SELECT 1')).rejects.toThrow('cannot query: the database is closed');
+  });
+});
