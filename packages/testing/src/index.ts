@@ -1,0 +1,4 @@
+export { createTestDb, testDbKind } from './test-db.ts';
+export type { TestDb } from './test-db.ts';
+export { seedModel, seedProject } from './factories.ts';
+export type { SeededProject } from './factories.ts';
