@@ -136,13 +136,11 @@ export function createCatalogService(deps: {
             ? `File '${upload.filename}' has no rows`
             : `File '${upload.filename}' has ${report.rows - report.valid} invalid row(s) of ${report.rows} for type '${upload.type}'; first: row ${report.errors[0]!.row}: ${report.errors[0]!.message}`;
         throw createError('VALIDATION_FAILED', message, {
-          violations: report.errors
-            .slice(0, 20)
-            .map((e) => ({
-              code: 'SCHEMA_INVALID_VALUE' as const,
-              path: `file[row ${e.row}]`,
-              message: e.message,
-            })),
+          violations: report.errors.slice(0, 20).map((e) => ({
+            code: 'SCHEMA_INVALID_VALUE' as const,
+            path: `file[row ${e.row}]`,
+            message: e.message,
+          })),
           details: { rows: report.rows, valid: report.valid, errors: report.errors },
         });
       }
