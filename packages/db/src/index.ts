@@ -15,7 +15,7 @@ export type { ProjectRow, ProjectWithRole } from './repositories/projects.ts';
 export type { UserRow } from './repositories/users.ts';
 export { ROLES } from './repositories/members.ts';
 export type { MemberRow, MemberWithUser, Role } from './repositories/members.ts';
-export type { CreateTokenInput, TokenRow } from './repositories/tokens.ts';
+export type { CreateTokenInput, ResolvedCaller, TokenRow } from './repositories/tokens.ts';
 export type { CreateModelInput, ListModelsFilter, ModelRow } from './repositories/models.ts';
 export type {
   CreateDatasetInput,

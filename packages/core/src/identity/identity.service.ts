@@ -70,28 +70,18 @@ export function createIdentityService(db: Db) {
     async authenticate(bearer: string | undefined, projectSlug: string | undefined): Promise<Actor> {
       if (!bearer)
         throw createError('UNAUTHORIZED', 'Missing bearer token: send "Authorization: Bearer <token>"');
-      const found = await repos.tokens.findActiveByHash(hashToken(bearer));
-      if (!found) throw createError('UNAUTHORIZED', 'Invalid, expired or revoked token');
-      const { token, user } = found;
-      const orgAdmin = await repos.orgAdmins.isAdmin(user.id);
+      const caller = await repos.tokens.resolveCaller(hashToken(bearer), projectSlug ?? null);
+      if (!caller) throw createError('UNAUTHORIZED', 'Invalid, expired or revoked token');
+      const { token, user, orgAdmin, project } = caller;
       const base = { userId: user.id, userName: user.name, tokenId: token.id, orgAdmin };
-      if (projectSlug) {
-        const { project, role } = await resolveProject(user.id, orgAdmin, projectSlug);
-        return {
-          ...base,
-          project: { id: project.id, slug: project.slug, organisationId: project.organisationId },
-          role,
-        };
+      // Organisation administrators may enter any project of the installation as admin.
+      const role: Role | null = caller.role ?? (project && orgAdmin ? 'admin' : null);
+      if (projectSlug && (!project || !role)) {
+        // An unknown project and one the caller is not a member of look the same: no existence leak.
+        throw createError('NOT_FOUND', `Project '${projectSlug}' not found`);
       }
-      if (!token.defaultProjectId) return { ...base, project: null, role: null };
-      const project = await repos.projects.getById(token.defaultProjectId);
-      const role = project ? await repos.members.getRole(project.id, user.id) : null;
       if (!project || !role) return { ...base, project: null, role: null };
-      return {
-        ...base,
-        project: { id: project.id, slug: project.slug, organisationId: project.organisationId },
-        role,
-      };
+      return { ...base, project, role };
     },
 
     async listOrganisations(actor: Actor) {

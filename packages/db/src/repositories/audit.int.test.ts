@@ -37,6 +37,29 @@ describe(`audit chain (${testDbKind()})`, () => {
     });
   });
 
+  it('appends a batch in order in one transaction, linked to the rows before and after it', async () => {
+    const before = await db.repos.audit.append(entry());
+    const batch = await db.repos.audit.appendMany([
+      entry({ action: 'a1' }),
+      entry({ action: 'a2' }),
+      entry({ action: 'a3' }),
+    ]);
+    const after = await db.repos.audit.append(entry({ action: 'a4' }));
+    expect(batch.map((r) => r.action)).toEqual(['a1', 'a2', 'a3']);
+    expect(batch[0]!.prevHash).toBe(before.hash);
+    expect(batch[2]!.prevHash).toBe(batch[1]!.hash);
+    expect(after.prevHash).toBe(batch[2]!.hash);
+    expect(await db.repos.audit.appendMany([])).toEqual([]);
+    expect((await db.repos.audit.verify()).ok).toBe(true);
+  });
+
+  it('refuses a whole batch when one entry is invalid', async () => {
+    await expect(db.repos.audit.appendMany([entry(), entry({ statusCode: 1.5 })])).rejects.toThrow(
+      /statusCode must be an integer/,
+    );
+    expect((await db.repos.audit.list({ limit: 10, offset: 0 })).total).toBe(0);
+  });
+
   it('keeps one unbroken chain under concurrent appends', async () => {
     await Promise.all(
       Array.from({ length: 20 }, (_, i) => db.repos.audit.append(entry({ targetId: `job-${i}` }))),

@@ -90,52 +90,62 @@ function fieldsOf(row: AuditRow): AuditFields {
   return fields;
 }
 
-async function appendIn(db: Sql, input: AppendAuditInput): Promise<AuditRow> {
+function checkInput(input: AppendAuditInput): void {
   if (input.result !== 'success' && input.result !== 'error') {
     throw new RangeError(`result must be "success" or "error", got "${String(input.result)}"`);
   }
   if (!Number.isInteger(input.statusCode)) {
     throw new RangeError(`statusCode must be an integer, got ${String(input.statusCode)}`);
   }
+}
+
+/** Appends entries in order under the chain lock, each linked to the one before. */
+async function appendIn(db: Sql, inputs: readonly AppendAuditInput[]): Promise<AuditRow[]> {
+  inputs.forEach(checkInput);
   await db.query(LOCK);
   const [last] = await db.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-  const prevHash = last?.hash ?? GENESIS_HASH;
-  // Taken under the lock so that `at` never goes backwards along the chain on one machine.
-  const fields: AuditFields = {
-    id: randomUUID(),
-    at: new Date().toISOString(),
-    actor: input.actor,
-    projectId: input.projectId ?? null,
-    action: input.action,
-    targetType: input.targetType,
-    targetId: input.targetId ?? null,
-    requestHash: input.requestHash ?? null,
-    result: input.result,
-    statusCode: input.statusCode,
-    detail: normaliseDetail(input.detail),
-  };
-  const hash = auditHash(prevHash, fields);
-  const [row] = await db.query<AuditRecord>(
-    `INSERT INTO audit_log (id, at, actor, project_id, action, target_type, target_id, request_hash, result,
-       status_code, detail, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13) RETURNING ${COLUMNS}`,
-    [
-      fields.id,
-      fields.at,
-      fields.actor,
-      fields.projectId,
-      fields.action,
-      fields.targetType,
-      fields.targetId,
-      fields.requestHash,
-      fields.result,
-      fields.statusCode,
-      jsonParam(fields.detail),
-      prevHash,
-      hash,
-    ],
-  );
-  return toAudit(row!);
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  const rows: AuditRow[] = [];
+  for (const input of inputs) {
+    // Taken under the lock so that `at` never goes backwards along the chain on one machine.
+    const fields: AuditFields = {
+      id: randomUUID(),
+      at: new Date().toISOString(),
+      actor: input.actor,
+      projectId: input.projectId ?? null,
+      action: input.action,
+      targetType: input.targetType,
+      targetId: input.targetId ?? null,
+      requestHash: input.requestHash ?? null,
+      result: input.result,
+      statusCode: input.statusCode,
+      detail: normaliseDetail(input.detail),
+    };
+    const hash = auditHash(prevHash, fields);
+    const [row] = await db.query<AuditRecord>(
+      `INSERT INTO audit_log (id, at, actor, project_id, action, target_type, target_id, request_hash, result,
+         status_code, detail, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13) RETURNING ${COLUMNS}`,
+      [
+        fields.id,
+        fields.at,
+        fields.actor,
+        fields.projectId,
+        fields.action,
+        fields.targetType,
+        fields.targetId,
+        fields.requestHash,
+        fields.result,
+        fields.statusCode,
+        jsonParam(fields.detail),
+        prevHash,
+        hash,
+      ],
+    );
+    rows.push(toAudit(row!));
+    prevHash = hash;
+  }
+  return rows;
 }
 
 /** First problem in one row given the hash the chain expects before it, or null when intact. */
@@ -153,7 +163,14 @@ export function createAuditRepository(sql: Sql) {
   return {
     /** Appends one entry to the chain; pass `tx` to make it part of a caller's transaction. */
     async append(input: AppendAuditInput, tx?: Sql): Promise<AuditRow> {
-      return tx ? appendIn(tx, input) : sql.transaction((t) => appendIn(t, input));
+      const [row] = tx ? await appendIn(tx, [input]) : await sql.transaction((t) => appendIn(t, [input]));
+      return row!;
+    },
+
+    /** Appends several entries in one transaction (one commit), in the order given. */
+    async appendMany(inputs: readonly AppendAuditInput[]): Promise<AuditRow[]> {
+      if (inputs.length === 0) return [];
+      return sql.transaction((t) => appendIn(t, inputs));
     },
 
     /** Newest first. */

@@ -121,6 +121,29 @@ describe(`api tokens (${testDbKind()})`, () => {
     expect(found?.token).not.toHaveProperty('tokenHash');
   });
 
+  it('resolves the caller, org-admin flag, project and role in one call', async () => {
+    const { token, tokenHash, user, project } = await tokenFor();
+    const byDefault = await db.repos.tokens.resolveCaller(tokenHash, null);
+    expect(byDefault).toMatchObject({
+      token: { id: token.id },
+      user: { id: user.id },
+      orgAdmin: false,
+      project: { id: project.id, slug: project.slug },
+      role: 'admin',
+    });
+    const other = await seedProject(db);
+    const elsewhere = await db.repos.tokens.resolveCaller(tokenHash, other.project.slug);
+    expect(elsewhere).toMatchObject({ project: { id: other.project.id }, role: null });
+    expect(await db.repos.tokens.resolveCaller(tokenHash, 'no-such-project')).toMatchObject({
+      project: null,
+      role: null,
+    });
+    await db.repos.orgAdmins.add(other.org.id, user.id);
+    expect((await db.repos.tokens.resolveCaller(tokenHash, null))?.orgAdmin).toBe(true);
+    await db.repos.tokens.revoke(token.id);
+    expect(await db.repos.tokens.resolveCaller(tokenHash, null)).toBeNull();
+  });
+
   it('touches last_used_at at most once a minute', async () => {
     const { token, tokenHash } = await tokenFor();
     expect(token.lastUsedAt).toBeNull();

@@ -3,6 +3,17 @@ import { isUuid, toIso, toIsoOrNull } from '../rows.ts';
 import type { Sql } from '../sql.ts';
 import { toUser } from './users.ts';
 import type { UserRecord, UserRow } from './users.ts';
+import type { Role } from './members.ts';
+
+/** The caller behind a bearer token, with the project a request addresses (null when none resolves). */
+export interface ResolvedCaller {
+  token: TokenRow;
+  user: UserRow;
+  orgAdmin: boolean;
+  project: { id: string; organisationId: string; slug: string } | null;
+  /** The user's role in `project`; null when not a member. */
+  role: Role | null;
+}
 
 /** An API token as shown to its owner; the hash never leaves the repository. */
 export interface TokenRow {
@@ -112,6 +123,60 @@ export function createTokensRepository(sql: Sql) {
         created_at: row.u_created_at,
       };
       return { token, user: toUser(user) };
+    },
+
+    /**
+     * Everything a request needs to know about its caller in one round trip: the active token, its
+     * user, whether the user administers an organisation, and the project (by slug, else the token's
+     * default) with the user's role there. Authentication runs on every request, so this is the hot path.
+     */
+    async resolveCaller(tokenHash: string, projectSlug: string | null): Promise<ResolvedCaller | null> {
+      const [row] = await sql.query<
+        TokenRecord & {
+          u_name: string;
+          u_email: string | null;
+          u_created_at: Date;
+          stale: boolean;
+          org_admin: boolean;
+          p_id: string | null;
+          p_organisation_id: string | null;
+          p_slug: string | null;
+          p_role: Role | null;
+        }
+      >(
+        `SELECT ${COLUMNS}, u.name AS u_name, u.email AS u_email, u.created_at AS u_created_at,
+                (t.last_used_at IS NULL OR t.last_used_at < now() - ${TOUCH_INTERVAL}) AS stale,
+                EXISTS (SELECT 1 FROM organisation_admins oa WHERE oa.user_id = u.id) AS org_admin,
+                p.id AS p_id, p.organisation_id AS p_organisation_id, p.slug AS p_slug, m.role AS p_role
+           FROM api_tokens t
+           JOIN users u ON u.id = t.user_id
+           LEFT JOIN projects p ON (CASE WHEN $2::text IS NULL THEN p.id = t.default_project_id ELSE p.slug = $2::text END)
+           LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = u.id
+          WHERE t.token_hash = $1
+            AND t.revoked_at IS NULL
+            AND (t.expires_at IS NULL OR t.expires_at > now())`,
+        [tokenHash, projectSlug],
+      );
+      if (!row) return null;
+      const token = toToken(row);
+      if (row.stale) {
+        await sql.query(
+          `UPDATE api_tokens SET last_used_at = now()
+            WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - ${TOUCH_INTERVAL})`,
+          [row.id],
+        );
+      }
+      const user = toUser({
+        id: row.user_id,
+        name: row.u_name,
+        email: row.u_email,
+        created_at: row.u_created_at,
+      });
+      const project =
+        row.p_id && row.p_organisation_id && row.p_slug
+          ? { id: row.p_id, organisationId: row.p_organisation_id, slug: row.p_slug }
+          : null;
+      return { token, user, orgAdmin: row.org_admin, project, role: row.p_role };
     },
 
     async listForUser(userId: string): Promise<TokenRow[]> {
