@@ -50,6 +50,15 @@ export async function startPlatform(
       print(`admin token (shown once, also saved to ${file}): ${boot.generatedToken}`);
     }
 
+    // Keys are kept for policies.idempotency_ttl_hours (≥ 24 h); expired ones are purged hourly.
+    const purge = async () => {
+      const purged = await db.repos.idempotency.purgeExpired().catch(() => 0);
+      if (purged > 0) print(`idempotency: purged ${purged} expired key(s)`);
+    };
+    await purge();
+    const purgeTimer = setInterval(() => void purge(), 3_600_000);
+    purgeTimer.unref();
+
     const app = await buildApp({
       services,
       platform,
@@ -76,6 +85,7 @@ export async function startPlatform(
       env,
       url,
       async close() {
+        clearInterval(purgeTimer);
         await app.close();
         await db.close();
       },

@@ -1,12 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testDbKind } from '@llmops/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDb } from '../create-db.ts';
 
-// PGlite-only behaviour: already covered by the default run, so the PostgreSQL run skips it.
-describe.skipIf(testDbKind() === 'postgres')('embedded PGlite on disk', () => {
+// Always embedded PGlite, whichever database the rest of the tier runs on.
+describe('embedded PGlite on disk', () => {
   let dir: string | undefined;
   afterEach(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
