@@ -13,3 +13,4 @@ export * from './rules/image-override.ts';
 export * from './rules/zod-issues.ts';
 export * from './parse.ts';
 export * from './datasets.ts';
+export * from './runtime.ts';
