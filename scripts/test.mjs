@@ -60,6 +60,7 @@ check('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
 check('lint', 'npx', ['eslint', '.']);
 check('format', 'npx', ['prettier', '--check', '--log-level', 'warn', '**/*.{ts,mjs,js,json,yaml}']);
 check('openapi drift', 'npx', ['tsx', 'apps/server/src/scripts/write-openapi.ts', '--check']);
+check('runtime schema drift', 'npx', ['tsx', 'apps/server/src/scripts/write-runtime-schemas.ts', '--check']);
 check('env example drift', 'npx', ['tsx', 'packages/config/src/write-env-example.ts', '--check']);
 vitest('unit', 'unit', embedded);
 vitest('int-pglite', 'int', embedded);
