@@ -13,3 +13,6 @@ export * from './compliance/fix-hints.ts';
 export * from './audit/audit.service.ts';
 export * from './storage/artifact-store.ts';
 export * from './platform/index.ts';
+export * from './training/orchestrator.ts';
+export * from './training/job-control.service.ts';
+export * from './execution/index.ts';

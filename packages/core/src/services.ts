@@ -6,17 +6,24 @@ import { createIdentityService } from './identity/identity.service.ts';
 import type { PlatformContext } from './platform-context.ts';
 import { createServingService } from './serving/serving.service.ts';
 import type { ArtifactStore } from './storage/artifact-store.ts';
+import { createJobControlService, type JobLogLocator } from './training/job-control.service.ts';
+import type { JobOrchestrator } from './training/orchestrator.ts';
 import { createTrainingService } from './training/training.service.ts';
 
 export interface ServiceDeps {
   db: Db;
   platform: PlatformContext;
   store: ArtifactStore;
+  /** The durable execution engine; null while it is not configured or not yet connected. */
+  orchestrator?: () => JobOrchestrator | null;
+  /** Where attempt logs live (the executor's run directories). */
+  logs?: JobLogLocator | null;
 }
 
 /** Builds every domain service once; the HTTP layer and the CLI both go through these. */
 export function createServices(deps: ServiceDeps) {
-  const training = createTrainingService(deps);
+  const orchestrator = deps.orchestrator ?? (() => null);
+  const training = createTrainingService({ ...deps, orchestrator });
   const serving = createServingService(deps);
   return {
     identity: createIdentityService(deps.db),
@@ -29,6 +36,7 @@ export function createServices(deps: ServiceDeps) {
     serving,
     compliance: createComplianceService({ db: deps.db, training, serving }),
     audit: createAuditService(deps.db),
+    jobControl: createJobControlService({ db: deps.db, orchestrator, logs: deps.logs ?? null }),
   };
 }
 

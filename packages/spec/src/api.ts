@@ -228,11 +228,39 @@ export const trainingJobSchema = z
     imageReason: z.string().nullable(),
     estimates: jobEstimatesSchema,
     compliance: complianceSchema,
+    queue: z
+      .object({ position: z.number().int().nullable(), estimatedStart: iso.nullable() })
+      .nullable()
+      .optional()
+      .describe('Place in the admission queue while QUEUED (GET of one job only)'),
     createdBy: z.string(),
     createdAt: iso,
     updatedAt: iso,
   })
   .meta({ id: 'TrainingJob' });
+
+export const jobLogsSchema = z
+  .object({
+    jobId: z.string(),
+    status: jobStateSchema,
+    attempt: z.number().int().nullable(),
+    attempts: z.array(z.number().int()),
+    lines: z.array(z.string()),
+  })
+  .meta({ id: 'JobLogs' });
+
+export const retryJobSchema = z
+  .object({
+    fromCheckpoint: z
+      .string()
+      .trim()
+      .min(1)
+      .max(2048)
+      .optional()
+      .describe('Checkpoint path; default the latest'),
+  })
+  .strict();
+export const setPriorityBodySchema = z.object({ priority: z.number().int().min(0).max(100) }).strict();
 
 export const jobListQuerySchema = paginationQuerySchema.extend({
   status: jobStateSchema.optional(),

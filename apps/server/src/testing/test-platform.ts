@@ -7,6 +7,8 @@ import {
   createLocalArtifactStore,
   createServices,
   type GpuDetection,
+  type JobLogLocator,
+  type JobOrchestrator,
   type PlatformContext,
   type Services,
 } from '@llmops/core';
@@ -46,6 +48,8 @@ export async function createTestPlatform(
     gpu?: GpuDetection;
     bodyLimitBytes?: number;
     uploadLimitBytes?: number;
+    orchestrator?: JobOrchestrator;
+    logs?: JobLogLocator;
   } = {},
 ): Promise<TestPlatform> {
   const db = await createTestDb();
@@ -53,7 +57,13 @@ export async function createTestPlatform(
   const base = loadPlatformConfig({ environment: 'dev' });
   const config = opts.config ? opts.config(base) : base;
   const platform: PlatformContext = { config, gpuPreference: 'auto', gpu: opts.gpu ?? NO_GPU };
-  const services = createServices({ db, platform, store: createLocalArtifactStore(join(home, 'artifacts')) });
+  const services = createServices({
+    db,
+    platform,
+    store: createLocalArtifactStore(join(home, 'artifacts')),
+    orchestrator: () => opts.orchestrator ?? null,
+    logs: opts.logs ?? null,
+  });
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
   await services.identity.bootstrap({ bootstrapToken: adminToken });
   const app = await buildApp({

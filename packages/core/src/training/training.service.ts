@@ -18,6 +18,7 @@ import { requireRole, type Actor } from '../identity/actor.ts';
 import { createError, notFound, schemaInvalid, validationFailed } from '../errors.ts';
 import { ruleContextFor, type PlatformContext } from '../platform-context.ts';
 import { selectImage, type ImageChoice } from '../platform/index.ts';
+import type { JobOrchestrator } from './orchestrator.ts';
 
 export interface JobEstimates {
   gpuMemoryPerGpuGib: number | null;
@@ -37,7 +38,11 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export function createTrainingService(deps: { db: Db; platform: PlatformContext }) {
+export function createTrainingService(deps: {
+  db: Db;
+  platform: PlatformContext;
+  orchestrator?: () => JobOrchestrator | null;
+}) {
   const { repos } = deps.db;
   const { config } = deps.platform;
 
@@ -127,6 +132,25 @@ export function createTrainingService(deps: { db: Db; platform: PlatformContext 
     };
   }
 
+  /**
+   * Hands the stored job to the workflow engine. Submission never fails because the engine is down
+   * (FR-008): the job stays QUEUED with an event, and the platform starts QUEUED jobs when it reconnects.
+   */
+  async function startExecution(job: JobRow) {
+    const orchestrator = deps.orchestrator?.();
+    if (!orchestrator || job.status !== 'QUEUED') return;
+    try {
+      await orchestrator.start(job.id);
+    } catch (e) {
+      await repos.jobs.appendEvent({
+        jobId: job.id,
+        type: 'start_deferred',
+        actor: 'system:api',
+        detail: { reason: (e as Error).message },
+      });
+    }
+  }
+
   function requestHashOf(body: SubmitJobRequest): string {
     const { idempotencyKey: _k, ...rest } = body;
     return sha256(canonicalJson(rest));
@@ -207,6 +231,7 @@ export function createTrainingService(deps: { db: Db; platform: PlatformContext 
       };
       if (!key) {
         const { value } = await deps.db.sql.transaction(create);
+        await startExecution(value);
         return { job: value, replayed: false };
       }
       const result = await repos.idempotency.run<JobRow>({
@@ -226,6 +251,8 @@ export function createTrainingService(deps: { db: Db; platform: PlatformContext 
             details: { existingJobId: result.existingResourceId },
           },
         );
+      // A replay starts too: starting is idempotent, and it heals a first attempt whose start was deferred.
+      await startExecution(result.value);
       return { job: result.value, replayed: result.outcome === 'replayed' };
     },
 

@@ -6,6 +6,9 @@ import {
   gpuTypeSchema,
   gpuTypesQuerySchema,
   jobListQuerySchema,
+  jobLogsSchema,
+  retryJobSchema,
+  setPriorityBodySchema,
   page,
   revalidateResultSchema,
   submitJobRequestSchema,
@@ -15,6 +18,7 @@ import {
 import { actorOf } from '../../plugins/auth.ts';
 import { ok, toJob } from '../mappers.ts';
 import type { ModuleOptions } from '../types.ts';
+import { streamJobLogs } from './log-stream.ts';
 
 const jobParams = z.object({ jobId: z.string().min(1).max(200) });
 const idempotencyHeaders = z.object({ 'idempotency-key': z.string().trim().min(1).max(200).optional() });
@@ -29,7 +33,7 @@ const jobEventSchema = z.object({
 });
 
 export const trainingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { services, platform }) => {
-  const { training, compliance } = services;
+  const { training, compliance, jobControl } = services;
   const tags = ['training'];
   const price = (gpuType: string) => findGpuType(platform.config, gpuType)?.price_per_gpu_hour ?? null;
 
@@ -123,7 +127,11 @@ export const trainingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, 
         response: { 200: envelope(trainingJobSchema) },
       },
     },
-    async (req) => ok('Training job', toJob(await training.get(actorOf(req), req.params.jobId), price)),
+    async (req) => {
+      const job = await training.get(actorOf(req), req.params.jobId);
+      const queue = job.status === 'QUEUED' ? await jobControl.queuePosition(job.id) : null;
+      return ok('Training job', { ...toJob(job, price), queue });
+    },
   );
 
   app.get(
@@ -137,6 +145,101 @@ export const trainingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, 
       },
     },
     async (req) => ok('Job events', await training.events(actorOf(req), req.params.jobId)),
+  );
+
+  const control = (action: 'cancel' | 'pause' | 'resume', summary: string) =>
+    app.post(
+      `/training/jobs/:jobId/${action}`,
+      {
+        schema: { tags, summary, params: jobParams, response: { 202: envelope(trainingJobSchema) } },
+        config: { audit: { action: `training.job.${action}`, targetType: 'training_job' } },
+      },
+      async (req, reply) => {
+        const actor = actorOf(req);
+        await jobControl[action](actor, req.params.jobId);
+        return reply
+          .status(202)
+          .send(ok(`${action} requested`, toJob(await training.get(actor, req.params.jobId), price)));
+      },
+    );
+  control('cancel', 'Cancel a job; a running process is stopped and nothing is left running');
+  control('pause', 'Pause a running job: the runtime writes a checkpoint and stops, freeing its GPUs');
+  control('resume', 'Resume a paused job from its checkpoint');
+
+  app.post(
+    '/training/jobs/:jobId/retry',
+    {
+      schema: {
+        tags,
+        summary: 'Start a new attempt of a FAILED or CANCELLED job from a checkpoint',
+        params: jobParams,
+        body: retryJobSchema.nullish(),
+        response: { 202: envelope(trainingJobSchema) },
+      },
+      config: { audit: { action: 'training.job.retry', targetType: 'training_job' } },
+    },
+    async (req, reply) => {
+      const actor = actorOf(req);
+      await jobControl.retry(actor, req.params.jobId, req.body?.fromCheckpoint);
+      return reply
+        .status(202)
+        .send(ok('retry requested', toJob(await training.get(actor, req.params.jobId), price)));
+    },
+  );
+
+  app.patch(
+    '/training/jobs/:jobId/priority',
+    {
+      schema: {
+        tags,
+        summary: 'Change the priority of a queued or running job (reorders the queue)',
+        params: jobParams,
+        body: setPriorityBodySchema,
+        response: { 200: envelope(trainingJobSchema) },
+      },
+      config: { audit: { action: 'training.job.priority', targetType: 'training_job' } },
+    },
+    async (req) => {
+      const actor = actorOf(req);
+      await jobControl.setPriority(actor, req.params.jobId, req.body.priority);
+      return ok(
+        `priority set to ${req.body.priority}`,
+        toJob(await training.get(actor, req.params.jobId), price),
+      );
+    },
+  );
+
+  app.get(
+    '/training/jobs/:jobId/logs',
+    {
+      schema: {
+        tags,
+        summary: "The tail of an attempt's log (default: the latest attempt)",
+        params: jobParams,
+        querystring: z.object({
+          attempt: z.coerce.number().int().min(1).optional(),
+          tail: z.coerce.number().int().min(1).max(10_000).default(500),
+        }),
+        response: { 200: envelope(jobLogsSchema) },
+      },
+    },
+    async (req) => ok('Job logs', await jobControl.logs(actorOf(req), req.params.jobId, req.query)),
+  );
+
+  app.get(
+    '/training/jobs/:jobId/logs/stream',
+    {
+      schema: {
+        tags,
+        summary: 'Live log lines and status changes as Server-Sent Events (events: log, status, end)',
+        params: jobParams,
+      },
+    },
+    async (req, reply) => {
+      const target = await jobControl.streamTarget(actorOf(req), req.params.jobId);
+      reply.hijack();
+      await streamJobLogs(req.raw, reply.raw, target);
+    },
   );
 
   app.get(
