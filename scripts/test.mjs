@@ -2,7 +2,7 @@
 // when LLMOPS_TEST_POSTGRES_URL is set — the database tier again on that PostgreSQL server.
 // Ends with one line "N passed, N failed" summing every tier.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,6 +53,27 @@ function vitest(name, project, env = {}) {
   tiers.push({ name: `vitest ${name}`, passed, failed });
 }
 
+/** The Python runtime's tests: prepares the project's virtual environment, then ruff and pytest. */
+function pytest() {
+  process.stdout.write('\n== pytest: runtime\n');
+  const report = join(out, 'pytest.xml');
+  rmSync(report, { force: true });
+  const ok = run('bash', ['runtimes/python/run-tests.sh']);
+  let passed = 0;
+  let failed = 0;
+  try {
+    const xml = readFileSync(report, 'utf8');
+    const attr = (name) => Number(new RegExp(`<testsuite[^>]*\\s${name}="(\\d+)"`).exec(xml)?.[1] ?? 0);
+    const total = attr('tests');
+    failed = attr('failures') + attr('errors');
+    passed = total - failed - attr('skipped');
+  } catch {
+    failed = 1; // no report: preparing the environment or collecting the tests failed
+  }
+  if (!ok && failed === 0) failed = 1;
+  tiers.push({ name: 'pytest runtime', passed, failed });
+}
+
 const pgUrl = process.env.LLMOPS_TEST_POSTGRES_URL;
 const embedded = { DATABASE_URL: '' };
 
@@ -65,6 +86,7 @@ check('env example drift', 'npx', ['tsx', 'packages/config/src/write-env-example
 vitest('unit', 'unit', embedded);
 vitest('int-pglite', 'int', embedded);
 if (pgUrl) vitest('int-postgres', 'int', { DATABASE_URL: pgUrl });
+if (existsSync(join(root, 'runtimes/python/run-tests.sh'))) pytest();
 
 process.stdout.write('\n== summary\n');
 for (const t of tiers) process.stdout.write(`${t.name.padEnd(24)} ${t.passed} passed, ${t.failed} failed\n`);
