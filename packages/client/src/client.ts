@@ -1,4 +1,5 @@
 import { createTransport, type RequestOptions, type Transport, type TransportOptions } from './http.ts';
+import { streamJobLogs } from './job-stream.ts';
 import { datasetForm } from './upload.ts';
 import type {
   AddMember,
@@ -22,6 +23,8 @@ import type {
   Health,
   IdempotencyOptions,
   JobEvent,
+  JobLogs,
+  JobLogsQuery,
   JobQuery,
   Member,
   Model,
@@ -29,9 +32,11 @@ import type {
   Page,
   PageQuery,
   Project,
+  RetryJob,
   RevalidateEndpointsQuery,
   RevalidateJobsQuery,
   RevalidationReport,
+  StreamJobLogsOptions,
   SubmitJob,
   TrainingJob,
   ValidationResult,
@@ -50,7 +55,7 @@ function verbs(transport: Transport) {
   const get = <T>(path: string, query?: RequestOptions['query']) => call<T>('GET', path, { query });
   const post = <T>(path: string, json: unknown, opts: Omit<RequestOptions, 'json'> = {}) =>
     call<T>('POST', path, { ...opts, json });
-  return { call, get, post };
+  return { call, get, post, transport };
 }
 type Verbs = ReturnType<typeof verbs>;
 
@@ -93,15 +98,39 @@ function catalogApi({ call, get, post }: Verbs) {
   };
 }
 
-function trainingApi({ call, get, post }: Verbs) {
+function trainingApi({ call, get, post, transport }: Verbs) {
+  const job = (id: string, action = '') => `/training/jobs/${seg(id)}${action}`;
+  // The controls answer 202: the workflow engine acts on them shortly; the job returned is as it stands.
+  // Without a workflow engine they fail with UNAVAILABLE (503).
+  const control = (action: string) => (id: string) => call<TrainingJob>('POST', job(id, `/${action}`));
   return {
     jobs: {
       submit: (body: SubmitJob, opts?: IdempotencyOptions) =>
         post<TrainingJob>('/training/jobs', body, { headers: idempotency(opts) }),
       validate: (body: SubmitJob) => post<ValidationResult>('/training/jobs/validate', body),
       list: (q: JobQuery = {}) => get<Page<TrainingJob>>('/training/jobs', { ...q }),
-      get: (id: string) => get<TrainingJob>(`/training/jobs/${seg(id)}`),
-      events: (id: string) => get<JobEvent[]>(`/training/jobs/${seg(id)}/events`),
+      /** With `queue` (position, estimated start) while the job is QUEUED. */
+      get: (id: string) => get<TrainingJob>(job(id)),
+      events: (id: string) => get<JobEvent[]>(job(id, '/events')),
+      /** Stops the job; a running process is stopped and nothing is left running. */
+      cancel: control('cancel'),
+      /** A running job writes a checkpoint and stops, freeing its GPUs. */
+      pause: control('pause'),
+      /** Continues a paused job from its checkpoint. */
+      resume: control('resume'),
+      /** A new attempt of a FAILED or CANCELLED job, from the given checkpoint or else the latest. */
+      retry: (id: string, body: RetryJob = {}) => post<TrainingJob>(job(id, '/retry'), body),
+      /** 0-100; reorders the queue. */
+      setPriority: (id: string, priority: number) =>
+        call<TrainingJob>('PATCH', job(id, '/priority'), { json: { priority } }),
+      /** The last lines of an attempt's log (default: the latest attempt, 500 lines). */
+      logs: (id: string, q: JobLogsQuery = {}) => get<JobLogs>(job(id, '/logs'), { ...q }),
+      /**
+       * The live log as Server-Sent Events: the newest attempt's log from its first line, then new lines
+       * and status changes until `end`. The server closes a stream after 30 minutes; open it again then.
+       */
+      streamLogs: (id: string, opts: StreamJobLogsOptions = {}) =>
+        streamJobLogs(transport, job(id, '/logs/stream'), opts),
       revalidate: (q: RevalidateJobsQuery = {}) =>
         call<RevalidationReport>('POST', '/training/jobs/revalidate', { query: { ...q } }),
     },

@@ -40,10 +40,21 @@ export interface Envelope<T> {
   data: T;
 }
 
+export interface StreamOptions {
+  query?: Record<string, QueryValue>;
+  /** Ends the request; timeoutMs covers only the wait for the answer's headers. */
+  signal?: AbortSignal;
+}
+
 export interface Transport {
   /** The platform's root URL, without the API path. */
   readonly baseUrl: string;
   send<T>(method: string, path: string, opts?: RequestOptions): Promise<Envelope<T>>;
+  /**
+   * GETs a `text/event-stream` and resolves once its headers arrived; the body is the caller's to read.
+   * An error answer is thrown as ApiError, as with send().
+   */
+  openStream(path: string, opts?: StreamOptions): Promise<Response>;
 }
 
 /** Accepts `host:port`-less typos early, with a message that names the bad value. */
@@ -167,12 +178,17 @@ export function createTransport(opts: TransportOptions): Transport {
   const baseUrl = normaliseBaseUrl(opts.baseUrl);
   const doFetch = opts.fetch ?? globalThis.fetch;
 
-  const send = async <T>(method: string, path: string, ro: RequestOptions = {}): Promise<Envelope<T>> => {
-    const url = buildUrl(baseUrl, path, ro.query);
-    const headers: Record<string, string> = { accept: 'application/json' };
+  const headersFor = (accept: string, extra: RequestOptions['headers'] = {}) => {
+    const headers: Record<string, string> = { accept };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.project) headers['x-project'] = opts.project;
-    for (const [k, v] of Object.entries(ro.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
+    for (const [k, v] of Object.entries(extra)) if (v !== undefined) headers[k.toLowerCase()] = v;
+    return headers;
+  };
+
+  const send = async <T>(method: string, path: string, ro: RequestOptions = {}): Promise<Envelope<T>> => {
+    const url = buildUrl(baseUrl, path, ro.query);
+    const headers = headersFor('application/json', ro.headers);
     let body: string | FormData | undefined;
     if (ro.form) body = ro.form;
     else if (ro.json !== undefined) {
@@ -203,5 +219,51 @@ export function createTransport(opts: TransportOptions): Transport {
     return { httpStatus: res.status, message: parsed.message, data: parsed.data as T };
   };
 
-  return { baseUrl, send };
+  const openStream = async (path: string, so: StreamOptions = {}): Promise<Response> => {
+    const url = buildUrl(baseUrl, path, so.query);
+    const headers = headersFor('text/event-stream');
+    // A stream may rightly stay open for hours: the timeout guards only the wait for its headers.
+    const waiting = new AbortController();
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => waiting.abort(new DOMException('no answer in time', 'TimeoutError')),
+            opts.timeoutMs,
+          );
+    const signal = so.signal ? AbortSignal.any([so.signal, waiting.signal]) : waiting.signal;
+    let res: Response;
+    try {
+      res = await doFetch(url, { method: 'GET', headers, signal });
+    } catch (e) {
+      // The caller's own abort is not a transport failure; it gets its reason back unchanged.
+      if (so.signal?.aborted) throw e;
+      throw transportError(e, baseUrl, opts.timeoutMs);
+    } finally {
+      clearTimeout(timer);
+    }
+    const type = res.headers.get('content-type') ?? '';
+    if (res.ok && type.startsWith('text/event-stream') && res.body) {
+      opts.onResponse?.({ method: 'GET', url, status: res.status, message: 'event stream' });
+      return res;
+    }
+    let text = '';
+    try {
+      text = await res.text();
+    } catch (e) {
+      throw transportError(e, baseUrl, opts.timeoutMs);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw invalidResponse(res, url, text, 'with something other than an event stream');
+    }
+    if (!isEnvelope(parsed) || (res.ok && parsed.status === 'success'))
+      throw invalidResponse(res, url, text, 'with something other than an event stream');
+    opts.onResponse?.({ method: 'GET', url, status: res.status, message: parsed.message });
+    throw errorFromEnvelope(res.status, parsed);
+  };
+
+  return { baseUrl, send, openStream };
 }

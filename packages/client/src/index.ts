@@ -4,6 +4,8 @@ export { ApiError, isApiError } from './errors.ts';
 export type { ApiErrorInit } from './errors.ts';
 export { API_PATH, normaliseBaseUrl } from './http.ts';
 export type { Envelope, ResponseInfo } from './http.ts';
+export { createSseParser } from './sse.ts';
+export type { SseMessage, SseParser } from './sse.ts';
 export type * from './types.ts';
 // The value lists callers need to offer choices (CLI options, console selects) without importing spec.
 export { DATASET_TYPES, ENVIRONMENTS, JOB_STATES, ROLES, SUBMISSION_KINDS } from '@llmops/spec';

@@ -17,10 +17,12 @@ import type {
   ErrorCode,
   gpuTypeSchema,
   healthSchema,
+  jobLogsSchema,
   JobState,
   memberSchema,
   modelSchema,
   projectSchema,
+  retryJobSchema,
   revalidateItemSchema,
   revalidateResultSchema,
   ruleViolationSchema,
@@ -47,6 +49,10 @@ export type CreateModel = z.input<typeof createModelSchema>;
 export type Dataset = z.output<typeof datasetSchema>;
 export type CreateDataset = z.input<typeof createDatasetRefSchema>;
 export type TrainingJob = z.output<typeof trainingJobSchema>;
+/** Where a QUEUED job stands in the admission queue (GET of one job only). */
+export type QueuePosition = NonNullable<TrainingJob['queue']>;
+export type JobLogs = z.output<typeof jobLogsSchema>;
+export type RetryJob = z.input<typeof retryJobSchema>;
 export type SubmitJob = z.input<typeof submitJobRequestSchema>;
 export type ValidationResult = z.output<typeof validationResultSchema>;
 export type GpuType = z.output<typeof gpuTypeSchema>;
@@ -84,6 +90,29 @@ export interface DeploymentView {
   imageVariant: 'gpu' | 'cpu';
   imageReason: string;
   converted: Record<string, unknown>;
+}
+
+/**
+ * One event of GET /training/jobs/{id}/logs/stream. `attempt` announces the attempt whose log follows,
+ * `log` is one line of it, `status` a change of the job's state, and `end` its terminal state, after
+ * which the server closes the stream.
+ */
+export type JobLogStreamEvent =
+  | { event: 'attempt'; data: { attempt: number } }
+  | { event: 'log'; data: { attempt: number; line: string } }
+  | { event: 'status'; data: { status: JobState } }
+  | { event: 'end'; data: { status: JobState } };
+
+export interface StreamJobLogsOptions {
+  /** Stops reading and closes the connection; the iteration then simply ends. */
+  signal?: AbortSignal;
+}
+
+export interface JobLogsQuery {
+  /** Default: the latest attempt. */
+  attempt?: number;
+  /** How many of the last lines (1-10000); default 500. */
+  tail?: number;
 }
 
 export interface PageQuery {
