@@ -6,6 +6,8 @@ import { resolveSettings, type GlobalFlags, type Settings } from './settings.ts'
 export interface OutStream {
   write(chunk: string): unknown;
   isTTY?: boolean;
+  /** Width of the terminal, when it is one. */
+  columns?: number;
 }
 
 /** Everything the CLI touches of its surroundings, so tests can run it in-process. */
@@ -14,6 +16,8 @@ export interface CliIO {
   stderr: OutStream;
   env: Record<string, string | undefined>;
   cwd: string;
+  /** Calls `fn` on Ctrl-C (SIGINT) or SIGTERM until the returned function is called. */
+  onInterrupt(fn: () => void): () => void;
 }
 
 export interface Ctx {

@@ -10,6 +10,29 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 /**
+ * The first Ctrl-C goes to the command, which stops what it follows and exits cleanly; a second one
+ * while it is still stopping ends the process as usual.
+ */
+function onProcessInterrupt(fn: () => void): () => void {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  let seen = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (!seen) {
+      seen = true;
+      fn();
+      return;
+    }
+    release();
+    process.kill(process.pid, signal);
+  };
+  const release = () => {
+    for (const s of signals) process.off(s, handler);
+  };
+  for (const s of signals) process.on(s, handler);
+  return release;
+}
+
+/**
  * Runs one command line and resolves to its exit code; it never calls process.exit, so tests and other
  * programs can run it in-process with their own streams and environment.
  */
@@ -19,6 +42,7 @@ export async function runCli(argv: readonly string[], io: Partial<CliIO> = {}): 
     stderr: io.stderr ?? process.stderr,
     env: io.env ?? process.env,
     cwd: io.cwd ?? process.cwd(),
+    onInterrupt: io.onInterrupt ?? onProcessInterrupt,
   };
   const state = { exitCode: EXIT_OK };
   const { program, run } = createProgram(full, state);

@@ -13,12 +13,15 @@ import { readBodyFile } from '../body-file.ts';
 import type { Ctx } from '../context.ts';
 import { money, renderFields, renderTable, renderViolations, time } from '../output.ts';
 import { withPaging, type Run } from '../program.ts';
+import { queueText } from './follow.ts';
+import { registerJobControls } from './job-control.ts';
 import { renderVerdict, verdictOf } from './verdict.ts';
 
 export function jobFields(j: TrainingJob): [string, unknown][] {
   return [
     ['id', j.id],
     ['status', j.status],
+    ...(j.queue ? [['queue', queueText(j.queue)] as [string, unknown]] : []),
     ['kind', j.jobType],
     ['job type', j.trainJobType],
     ['compliant', j.compliance.compliant],
@@ -80,7 +83,7 @@ function registerSubmit(program: Command, run: Run): void {
 }
 
 function registerJobs(program: Command, run: Run): void {
-  const jobs = program.command('jobs').description('Inspect training jobs');
+  const jobs = program.command('jobs').description('Inspect and control training jobs, follow their logs');
   withPaging(
     jobs
       .command('list')
@@ -140,6 +143,7 @@ function registerJobs(program: Command, run: Run): void {
         );
       }),
     );
+  registerJobControls(jobs, run);
 }
 
 function registerGpuTypes(program: Command, run: Run): void {
