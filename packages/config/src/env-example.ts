@@ -22,6 +22,10 @@ export const ENV_SECTIONS: readonly { readonly title: string; readonly names: re
     ],
   },
   {
+    title: 'Job execution (Temporal and the local executor)',
+    names: ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'LLMOPS_MAX_CONCURRENT_RUNS', 'LLMOPS_RUN_WORKER'],
+  },
+  {
     title: 'Integration feature flags (quickstart.md §3.1)',
     names: [
       'EXPERIMENT_TRACKING_ENABLED',

@@ -56,6 +56,13 @@ export const envSchema = z.object({
   LLMOPS_BOOTSTRAP_TOKEN: text('Secret token that signs in the first administrator of a new installation.'),
   LLMOPS_BOOTSTRAP_TOKEN_FILE: text('File whose content is LLMOPS_BOOTSTRAP_TOKEN.'),
 
+  TEMPORAL_ADDRESS: text(
+    'Temporal front end (host:port) that runs training jobs; `llmops up` starts a local dev server and sets it. Absent: jobs are stored but not run.',
+  ),
+  TEMPORAL_NAMESPACE: textWithDefault('default', 'Temporal namespace of the platform workflows.'),
+  LLMOPS_MAX_CONCURRENT_RUNS: integer(2, 1, 1000, 'Training runs admitted at once by this worker (local executor).'),
+  LLMOPS_RUN_WORKER: flag(true, 'Run the Temporal worker inside the platform process (embedded mode).'),
+
   EXPERIMENT_TRACKING_ENABLED: flag(true, 'Record runs, metrics and artifacts in the experiment tracker.'),
   EXPERIMENT_TRACKING_SYSTEM: choice(['mlflow'], 'mlflow', 'Experiment tracking system.'),
   SERVING_FRAMEWORK_ENABLED: flag(true, 'Deploy endpoints through a serving framework.'),
