@@ -1,0 +1,76 @@
+import { isAbsolute, relative, resolve } from 'node:path';
+import { Context } from '@temporalio/activity';
+import { AttemptRecorder } from './attempt-recorder.ts';
+import type { ActivityDeps, RunAttemptInput, RunAttemptResult, RunHeartbeat } from './types.ts';
+
+/** The saved model's directory: output.dir, unless the runtime reported the model somewhere else. */
+export function savedModelDir(reported: string | null, outputDir: string): string {
+  if (reported === null) return outputDir;
+  const rel = relative(resolve(outputDir), resolve(reported));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)) ? outputDir : reported;
+}
+
+export function createRunActivities(deps: Pick<ActivityDeps, 'db' | 'executor'>) {
+  const { db, executor } = deps;
+  return {
+    /**
+     * Supervises one attempt on the executor until it ends, heartbeating its progress. Safe to retry:
+     * the executor re-attaches to a live attempt (never a second copy) and replays its events, which the
+     * recorder de-duplicates. When the activity is cancelled (worker shutdown) it detaches and the
+     * process keeps running for the next worker.
+     */
+    async runAttempt(input: RunAttemptInput): Promise<RunAttemptResult> {
+      const ctx = Context.current();
+      const recorder = await AttemptRecorder.open(db, input.jobId, input.attempt, input.progressIntervalMs);
+      const beat = () =>
+        ctx.heartbeat({
+          attempt: input.attempt,
+          step: recorder.step,
+          totalSteps: recorder.totalSteps,
+          lastCheckpoint: recorder.lastCheckpoint,
+        } satisfies RunHeartbeat);
+      beat();
+      const timer = setInterval(
+        beat,
+        Math.max(200, Math.min(5_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3)),
+      );
+      try {
+        const outcome = await executor.run(
+          { jobId: input.jobId, attempt: input.attempt, spec: input.spec },
+          {
+            onEvent: async (event) => {
+              await recorder.observe(event);
+              beat();
+            },
+            onLog: () => {},
+          },
+          ctx.cancellationSignal,
+        );
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+        await recorder.close();
+        return {
+          outcome,
+          runtimeVersion: recorder.runtimeVersion,
+          modelPath: savedModelDir(recorder.modelPath, input.spec.output.dir),
+          lastStep: recorder.step,
+          lastCheckpoint:
+            outcome.kind === 'checkpointed' && outcome.checkpoint
+              ? outcome.checkpoint
+              : recorder.lastCheckpoint,
+        };
+      } finally {
+        clearInterval(timer);
+      }
+    },
+
+    /** Pause or preemption: the runtime writes a checkpoint and exits; false when nothing runs. */
+    async requestStop(input: { jobId: string }): Promise<boolean> {
+      return executor.requestStop(input.jobId);
+    },
+
+    /** Cancel: stop the attempt now, leaving no process behind; false when nothing runs. */
+    async cancelRun(input: { jobId: string }): Promise<boolean> {
+      return executor.cancel(input.jobId);
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export { FakeExecutor, FakeProcessTable } from './fake-executor.ts';
+export type { FakeAttemptScript, FakeScript } from './fake-executor.ts';
+export { seedTrainingJob } from './fixtures.ts';
+export type { SeedJobOptions } from './fixtures.ts';
