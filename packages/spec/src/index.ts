@@ -14,3 +14,4 @@ export * from './rules/zod-issues.ts';
 export * from './parse.ts';
 export * from './datasets.ts';
 export * from './runtime.ts';
+export * from './workflows.ts';
