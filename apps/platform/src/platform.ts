@@ -4,6 +4,7 @@ import { databaseTarget, featureFlags, loadEnv, loadPlatformConfig, type Platfor
 import { createLocalArtifactStore, createServices, detectGpu, type PlatformContext } from '@llmops/core';
 import { createDb, type Db } from '@llmops/db';
 import { buildApp, type App } from '@llmops/server';
+import { logLocator, startExecution } from './execution.ts';
 
 export const VERSION = '0.1.0';
 
@@ -40,7 +41,18 @@ export async function startPlatform(
     const gpu = await detectGpu();
     const platform: PlatformContext = { config, gpuPreference: env.LLMOPS_GPU_PREFERENCE, gpu };
     const store = createLocalArtifactStore(join(env.LLMOPS_HOME, 'artifacts'));
-    const services = createServices({ db, platform, store });
+    // The API serves even when the workflow engine is unreachable: jobs are stored and start later (FR-008).
+    const execution = await startExecution({ env, db, print }).catch((e: Error) => {
+      print(`execution: unavailable (${e.message}); jobs are stored and start when the platform reconnects`);
+      return null;
+    });
+    const services = createServices({
+      db,
+      platform,
+      store,
+      orchestrator: () => execution?.orchestrator ?? null,
+      logs: execution?.logs ?? logLocator(env),
+    });
 
     const boot = await services.identity.bootstrap({ bootstrapToken: env.LLMOPS_BOOTSTRAP_TOKEN });
     if (boot.generatedToken) {
@@ -76,6 +88,7 @@ export async function startPlatform(
     const url = `http://${env.HOST === '0.0.0.0' ? 'localhost' : env.HOST}:${port}`;
     const flags = featureFlags(env);
     print(`LLM Ops Platform ${VERSION} (${env.ENVIRONMENT}) listening on ${url}`);
+    print(`  execution: ${execution ? execution.describe : 'off'}`);
     print(
       `  API ${url}/llm-ops/v1 · docs ${url}/llm-ops/v1/docs · GPU ${gpu.state} (${gpu.reason}) · tracking ${flags.experimentTracking.enabled ? 'on' : 'off'}`,
     );
@@ -87,6 +100,7 @@ export async function startPlatform(
       async close() {
         clearInterval(purgeTimer);
         await app.close();
+        await execution?.close();
         await db.close();
       },
     };
