@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createTestDb, seedProject } from '@llmops/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTemporal } from './connect.ts';
@@ -21,9 +22,12 @@ let cli: string;
 let dir: string;
 
 beforeAll(async () => {
-  cli = await resolveTemporalCli();
+  // The Temporal CLI of the test environment the runtime's tests also use (LLMOPS_TEMPORAL_CLI wins).
+  const home =
+    process.env.LLMOPS_TEST_HOME ?? fileURLToPath(new URL('../../../.llmops-test', import.meta.url));
+  cli = await resolveTemporalCli({ home, dev: true });
   dir = await mkdtemp(join(tmpdir(), 'llmops-temporal-'));
-});
+}, 600_000);
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

