@@ -2,13 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { attemptsUnder, createLocalProcessExecutor, type LocalProcessExecutor } from '@llmops/core';
 import type { RuntimeSpec } from '@llmops/spec';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createScenario,
-  startTemporalHarness,
-  type Scenario,
-  type TemporalHarness,
-} from './testing/harness.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { temporalSuite, type Scenario } from './testing/harness.ts';
 
 // The same workflows with the real LocalProcessExecutor and the Python runtime in its `synthetic` mode
 // (no ML library): real processes, real SIGTERM → checkpoint → exit 10, real re-attach after a worker
@@ -16,21 +11,10 @@ import {
 
 const RUNTIME_DIR = fileURLToPath(new URL('../../../runtimes/python', import.meta.url));
 
-let harness: TemporalHarness;
-let scenario: Scenario | undefined;
+const suite = temporalSuite();
 const executors: LocalProcessExecutor[] = [];
 
-beforeAll(async () => {
-  harness = await startTemporalHarness();
-}, 120_000);
-
-afterAll(async () => {
-  await harness?.stop();
-});
-
-afterEach(async () => {
-  await scenario?.close();
-  scenario = undefined;
+afterEach(() => {
   for (const e of executors.splice(0)) e.close();
 });
 
@@ -61,8 +45,7 @@ const metricSteps = async (s: Scenario, jobId: string, attempt?: number) =>
 
 describe('trainingJob with the local executor and the synthetic runtime', () => {
   it('runs to SUCCEEDED and registers the saved model', async () => {
-    scenario = await createScenario(harness);
-    const s = scenario;
+    const s = await suite.scenario();
     await s.startWorker(localExecutor(s), { adjustSpec: synthetic(12, 10) });
     const job = await s.seedJob({ artifactName: 'synthetic-lm' });
     await s.orchestrator.start(job.id);
@@ -82,8 +65,7 @@ describe('trainingJob with the local executor and the synthetic runtime', () => 
   });
 
   it('pauses with SIGTERM at a checkpoint and resumes from it as attempt 2', async () => {
-    scenario = await createScenario(harness);
-    const s = scenario;
+    const s = await suite.scenario();
     await s.startWorker(localExecutor(s), { adjustSpec: synthetic(40, 100) });
     const job = await s.seedJob();
     await s.orchestrator.start(job.id);
@@ -101,8 +83,7 @@ describe('trainingJob with the local executor and the synthetic runtime', () => 
   });
 
   it('cancels the running process', async () => {
-    scenario = await createScenario(harness);
-    const s = scenario;
+    const s = await suite.scenario();
     const executor = localExecutor(s);
     await s.startWorker(executor, { adjustSpec: synthetic(400, 100) });
     const job = await s.seedJob();
@@ -116,8 +97,7 @@ describe('trainingJob with the local executor and the synthetic runtime', () => 
   });
 
   it('re-attaches a new worker to the process the old one started', async () => {
-    scenario = await createScenario(harness);
-    const s = scenario;
+    const s = await suite.scenario();
     const first = localExecutor(s);
     const worker = await s.startWorker(first, { adjustSpec: synthetic(40, 75) });
     const job = await s.seedJob();

@@ -1,52 +1,21 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeExecutor, FakeProcessTable, type FakeAttemptScript } from './testing/fake-executor.ts';
-import { seedProject } from '@llmops/testing';
-import {
-  checkAndRecordHistory,
-  createScenario,
-  startTemporalHarness,
-  type Scenario,
-  type TemporalHarness,
-} from './testing/harness.ts';
+import { describe, expect, it } from 'vitest';
+import type { FakeAttemptScript } from './testing/fake-executor.ts';
+import { checkAndRecordHistory, temporalSuite } from './testing/harness.ts';
 
-// The trainingJob and admission workflows on a real Temporal dev server, with a simulated runtime
-// (FakeExecutor) so that every scenario is fast and deterministic.
+// The trainingJob workflow from submission to its end state, through pause, resume, cancel and retries,
+// on a real Temporal dev server, with a simulated runtime (FakeExecutor) so that every scenario is fast
+// and deterministic; local-runtime.int.test.ts runs the same workflows on real runtime processes.
 
 const FAST: FakeAttemptScript = { steps: 12, stepMs: 20, checkpointEvery: 5 };
 const SLOW: FakeAttemptScript = { steps: 400, stepMs: 50, checkpointEvery: 5 };
 
-let harness: TemporalHarness;
-let scenario: Scenario | undefined;
-
-beforeAll(async () => {
-  harness = await startTemporalHarness();
-}, 120_000);
-
-afterAll(async () => {
-  await harness?.stop();
-});
-
-afterEach(async () => {
-  await scenario?.close();
-  scenario = undefined;
-});
-
-async function setup(
-  script: (jobId: string, attempt: number) => FakeAttemptScript,
-  admission?: Parameters<typeof createScenario>[1],
-) {
-  scenario = await createScenario(harness, admission);
-  const table = new FakeProcessTable();
-  const executor = new FakeExecutor(table, (req) => script(req.jobId, req.attempt));
-  const worker = await scenario.startWorker(executor);
-  return { s: scenario, table, executor, worker };
-}
+const suite = temporalSuite();
 
 describe('trainingJob workflow', () => {
   it('runs a job QUEUED → ADMITTED → RUNNING → SUCCEEDED and registers the model with its lineage', async () => {
-    const { s, table } = await setup(() => FAST);
+    const { s, table } = await suite.fake(() => FAST);
     const job = await s.seedJob({ artifactName: 'tiny-sft' });
     await s.orchestrator.start(job.id);
     await s.waitForStatus(job.id, 'SUCCEEDED');
@@ -93,11 +62,11 @@ describe('trainingJob workflow', () => {
     const [succeeded] = (await s.events(job.id, 'status_changed')).slice(-1);
     expect(succeeded!.detail).toMatchObject({ attempt: 1, model: { id: model!.id, version: '1' } });
     expect(succeeded!.actor).toBe('system:worker');
-    await checkAndRecordHistory(harness, s, job.id, 'training-job-succeeded');
+    await checkAndRecordHistory(suite.harness, s, job.id, 'training-job-succeeded');
   });
 
   it('pre-trains from scratch with the default tiny architecture and registers the next version', async () => {
-    const { s, table } = await setup(() => FAST);
+    const { s, table } = await suite.fake(() => FAST);
     const first = await s.seedJob({ artifactName: 'tiny-lm' });
     const second = await s.seedJob({ artifactName: 'tiny-lm', jobType: 'PRETRAIN' });
     await s.orchestrator.start(first.id);
@@ -121,7 +90,7 @@ describe('trainingJob workflow', () => {
   });
 
   it('fails a job whose dataset file is gone, with a message that says so, without running it', async () => {
-    const { s, table } = await setup(() => FAST);
+    const { s, table } = await suite.fake(() => FAST);
     const job = await s.seedJob();
     const dataset = await s.db.repos.datasets.getById(s.projectId, job.datasetId!);
     await rm(join(s.artifactsDir, dataset!.storageUri.slice('s3://'.length)));
@@ -135,7 +104,7 @@ describe('trainingJob workflow', () => {
   });
 
   it('treats a duplicate start as a no-op, also after the job has ended', async () => {
-    const { s, table } = await setup(() => FAST);
+    const { s, table } = await suite.fake(() => FAST);
     const job = await s.seedJob();
     await Promise.all([
       s.orchestrator.start(job.id),
@@ -153,7 +122,7 @@ describe('trainingJob workflow', () => {
 
   it('pauses at a checkpoint, frees the capacity, and resumes as a new attempt from that checkpoint', async () => {
     let pausedJob = '';
-    const { s, table } = await setup(
+    const { s, table } = await suite.fake(
       (jobId, attempt) =>
         jobId === pausedJob && attempt === 1
           ? { steps: 60, stepMs: 100, checkpointEvery: 5 }
@@ -207,11 +176,11 @@ describe('trainingJob workflow', () => {
     ]);
     const resumed = table.processes.get(`${job.id}#2`)!.events[0]!;
     expect(resumed).toMatchObject({ type: 'started', resumed_from_step: checkpoint.step });
-    await checkAndRecordHistory(harness, s, job.id, 'training-job-paused-resumed');
+    await checkAndRecordHistory(suite.harness, s, job.id, 'training-job-paused-resumed');
   });
 
   it('cancels a running job and leaves no process behind', async () => {
-    const { s, table } = await setup(() => SLOW);
+    const { s, table } = await suite.fake(() => SLOW);
     const job = await s.seedJob();
     await s.orchestrator.start(job.id);
     await s.waitFor('progress', async () => (await s.events(job.id, 'progress')).length > 0);
@@ -236,7 +205,7 @@ describe('trainingJob workflow', () => {
   });
 
   it('cancels a queued job without running it, and a paused one', async () => {
-    const { s, table } = await setup(() => SLOW, { maxConcurrentRuns: 1 });
+    const { s, table } = await suite.fake(() => SLOW, { maxConcurrentRuns: 1 });
     const running = await s.seedJob();
     const queued = await s.seedJob();
     await s.orchestrator.start(running.id);
@@ -259,7 +228,7 @@ describe('trainingJob workflow', () => {
   });
 
   it('retries a retryable failure automatically as a new attempt from the last checkpoint', async () => {
-    const { s, table } = await setup((_, attempt) => ({
+    const { s, table } = await suite.fake((_, attempt) => ({
       steps: 20,
       stepMs: 10,
       checkpointEvery: 5,
@@ -284,7 +253,7 @@ describe('trainingJob workflow', () => {
   });
 
   it('resumes a preempted attempt (stopped from outside) at once from its checkpoint', async () => {
-    const { s, table } = await setup((_, attempt) =>
+    const { s, table } = await suite.fake((_, attempt) =>
       attempt === 1 ? { ...SLOW, steps: 60 } : { ...FAST, steps: 60 },
     );
     const job = await s.seedJob();
@@ -309,7 +278,7 @@ describe('trainingJob workflow', () => {
   });
 
   it('fails the job after the bounded number of retryable failures', async () => {
-    const { s, table } = await setup(() => ({
+    const { s, table } = await suite.fake(() => ({
       steps: 20,
       stepMs: 5,
       checkpointEvery: 5,
@@ -324,7 +293,7 @@ describe('trainingJob workflow', () => {
   });
 
   it('fails a permanent failure with the runtime message, and retries it on request from a checkpoint', async () => {
-    const { s, table } = await setup((_, attempt) => ({
+    const { s, table } = await suite.fake((_, attempt) => ({
       steps: 20,
       stepMs: 5,
       checkpointEvery: 5,
@@ -370,100 +339,3 @@ describe('trainingJob workflow', () => {
     await expect(orch.setPriority(job.id, 101, 'user:dave')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 });
-
-describe('admission', () => {
-  it('orders the queue by priority, and a priority change reorders it (capacity 1, three jobs)', async () => {
-    let blocker = '';
-    const { s } = await setup((jobId) => (jobId === blocker ? SLOW : FAST), { maxConcurrentRuns: 1 });
-    const a = await s.seedJob();
-    const b = await s.seedJob();
-    const c = await s.seedJob();
-    blocker = a.id;
-    await s.orchestrator.start(a.id);
-    await s.waitForStatus(a.id, 'RUNNING');
-    await s.orchestrator.start(b.id);
-    await s.orchestrator.start(c.id);
-    await s.waitFor('two queued', async () => (await s.queue()).queued.length === 2);
-    expect(await s.orchestrator.queuePosition(b.id)).toEqual({ position: 1, estimatedStart: null });
-    expect((await s.orchestrator.queuePosition(c.id)).position).toBe(2);
-
-    await s.orchestrator.setPriority(c.id, 90, 'user:erin');
-    await s.waitFor('c first', async () => (await s.orchestrator.queuePosition(c.id)).position === 1);
-    expect((await s.orchestrator.queuePosition(b.id)).position).toBe(2);
-    expect((await s.events(c.id, 'priority_changed'))[0]).toMatchObject({
-      actor: 'user:erin',
-      detail: { from: 50, to: 90 },
-    });
-    expect(await s.orchestrator.status(c.id)).toMatchObject({
-      state: 'QUEUED',
-      priority: 90,
-      queuePosition: 1,
-    });
-
-    await s.orchestrator.cancel(a.id, 'user:erin');
-    await s.waitForStatus(b.id, 'SUCCEEDED');
-    await s.waitForStatus(c.id, 'SUCCEEDED');
-    const admittedAt = async (id: string) =>
-      (await s.events(id, 'status_changed')).find((e) => e.toStatus === 'ADMITTED')!.id;
-    expect(await admittedAt(c.id)).toBeLessThan(await admittedAt(b.id));
-  });
-
-  it('shares the capacity fairly between projects', async () => {
-    let blocker = '';
-    const { s } = await setup((jobId) => (jobId === blocker ? SLOW : FAST), { maxConcurrentRuns: 1 });
-    const { project: other } = await seedProject(s.db);
-    const x = await s.seedJob();
-    blocker = x.id;
-    await s.orchestrator.start(x.id);
-    await s.waitForStatus(x.id, 'RUNNING');
-    const p1 = [await s.seedJob(), await s.seedJob(), await s.seedJob()];
-    const p2 = [await s.seedJob({ projectId: other.id }), await s.seedJob({ projectId: other.id })];
-    for (const j of [...p1, ...p2]) await s.orchestrator.start(j.id);
-    await s.waitFor('five queued', async () => (await s.queue()).queued.length === 5);
-    const expected = [p2[0]!, p1[0]!, p2[1]!, p1[1]!, p1[2]!].map((j) => j.id);
-    expect((await s.queue()).queued.map((q) => q.jobId)).toEqual(expected);
-
-    await s.orchestrator.cancel(x.id, 'user:frank');
-    for (const j of [...p1, ...p2]) await s.waitForStatus(j.id, 'SUCCEEDED');
-    const order: { jobId: string; eventId: number }[] = [];
-    for (const j of [...p1, ...p2]) {
-      const admitted = (await s.events(j.id, 'status_changed')).find((e) => e.toStatus === 'ADMITTED')!;
-      order.push({ jobId: j.id, eventId: admitted.id });
-    }
-    expect(order.sort((l, r) => l.eventId - r.eventId).map((o) => o.jobId)).toEqual(expected);
-    const view = await s.queue();
-    expect(view.averageRunMs).toBeGreaterThan(0);
-    await checkAndRecordHistory(harness, s, admissionId(s), 'admission');
-  });
-});
-
-describe('worker restarts', () => {
-  it('lets a new worker re-attach to the running attempt after the old one shut down mid-run', async () => {
-    scenario = await createScenario(harness);
-    const s = scenario;
-    const table = new FakeProcessTable();
-    const script = () => ({ steps: 40, stepMs: 50, checkpointEvery: 5 });
-    const first = await s.startWorker(new FakeExecutor(table, script));
-    const job = await s.seedJob();
-    await s.orchestrator.start(job.id);
-    await s.waitFor('step 5', async () =>
-      (await s.events(job.id, 'progress')).some((e) => Number(e.detail.step) >= 5),
-    );
-    await first.shutdown();
-    expect(await s.statusOf(job.id)).toBe('RUNNING');
-
-    await s.startWorker(new FakeExecutor(table, script));
-    await s.waitForStatus(job.id, 'SUCCEEDED', 60_000);
-    expect(table.startsOf(job.id)).toHaveLength(1);
-    expect(table.reattached).toContainEqual({ jobId: job.id, attempt: 1 });
-    const points = (await s.events(job.id, 'metrics')).flatMap((e) => e.detail.points as { step: number }[]);
-    expect(points.map((p) => p.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    const checkpoints = (await s.events(job.id, 'checkpoint')).map((e) => e.detail.step);
-    expect(checkpoints).toEqual([5, 10, 15, 20, 25, 30, 35, 40]);
-    expect(await s.transitions(job.id)).toEqual(['QUEUED→ADMITTED', 'ADMITTED→RUNNING', 'RUNNING→SUCCEEDED']);
-  });
-});
-
-function admissionId(s: Scenario): string {
-  return `llmops-admission/${s.taskQueue}`;
-}

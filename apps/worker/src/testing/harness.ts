@@ -17,8 +17,10 @@ import { createTestDb, seedProject, type TestDb } from '@llmops/testing';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Executor } from '@llmops/core';
 import { bundleWorkflows, startWorker, type RunningWorker, type WorkerDeps } from '../worker.ts';
+import { FakeExecutor, FakeProcessTable, type FakeAttemptScript } from './fake-executor.ts';
 import { seedTrainingJob, type SeedJobOptions } from './fixtures.ts';
 
 /** A real Temporal dev server and the workflow bundle, shared by the tests of one file. */
@@ -39,7 +41,10 @@ export async function startTemporalHarness(): Promise<TemporalHarness> {
       // Already installed by an earlier test file in this process.
     }
   }
-  const cli = await resolveTemporalCli();
+  // The Temporal CLI of the test environment the runtime's tests also use (LLMOPS_TEMPORAL_CLI wins).
+  const home =
+    process.env.LLMOPS_TEST_HOME ?? fileURLToPath(new URL('../../../../.llmops-test', import.meta.url));
+  const cli = await resolveTemporalCli({ home, dev: true });
   const [server, bundle] = await Promise.all([
     startTemporalDevServer({ cli, headless: true }),
     bundleWorkflows(),
@@ -170,6 +175,47 @@ export async function createScenario(
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Hooks of a test file on the shared dev server: the harness once per file, every scenario closed after
+ * its test.
+ */
+export function temporalSuite() {
+  let harness: TemporalHarness | undefined;
+  const open: Scenario[] = [];
+  beforeAll(async () => {
+    harness = await startTemporalHarness();
+  }, 600_000);
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+  const suite = {
+    get harness(): TemporalHarness {
+      if (!harness) throw new Error('the Temporal harness is not started');
+      return harness;
+    },
+    async scenario(admission?: Parameters<typeof createScenario>[1]): Promise<Scenario> {
+      const s = await createScenario(suite.harness, admission);
+      open.push(s);
+      return s;
+    },
+    /** A scenario with one worker on a FakeExecutor; `script` decides how each attempt behaves. */
+    async fake(
+      script: (jobId: string, attempt: number) => FakeAttemptScript,
+      admission?: Parameters<typeof createScenario>[1],
+    ) {
+      const s = await suite.scenario(admission);
+      const table = new FakeProcessTable();
+      const executor = new FakeExecutor(table, (req) => script(req.jobId, req.attempt));
+      const worker = await s.startWorker(executor);
+      return { s, table, executor, worker };
+    },
+  };
+  return suite;
 }
 
 const HISTORIES_DIR = fileURLToPath(new URL('../workflows/__histories__/', import.meta.url));
