@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
+import workerWorkflows from './apps/worker/eslint.workflows.js';
 
 // Import direction (docs/architecture.md): apps -> packages; spec imports nothing but zod;
 // no package imports an app; core never imports Fastify or vendor SDKs.
@@ -10,7 +11,17 @@ const noApps = {
 };
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.llmops/**', 'coverage/**', 'docs/api/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '.llmops/**',
+      '.llmops-test/**',
+      '.cache/**',
+      'coverage/**',
+      'docs/api/**',
+      'test-results/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -70,4 +81,5 @@ export default tseslint.config(
     files: ['**/*.test.ts', '**/testing/**/*.ts', 'bench/**/*.ts', 'e2e/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
+  workerWorkflows,
 );

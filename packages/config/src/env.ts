@@ -60,7 +60,12 @@ export const envSchema = z.object({
     'Temporal front end (host:port) that runs training jobs; `llmops up` starts a local dev server and sets it. Absent: jobs are stored but not run.',
   ),
   TEMPORAL_NAMESPACE: textWithDefault('default', 'Temporal namespace of the platform workflows.'),
-  LLMOPS_MAX_CONCURRENT_RUNS: integer(2, 1, 1000, 'Training runs admitted at once by this worker (local executor).'),
+  LLMOPS_MAX_CONCURRENT_RUNS: integer(
+    2,
+    1,
+    1000,
+    'Training runs admitted at once by this worker (local executor).',
+  ),
   LLMOPS_RUN_WORKER: flag(true, 'Run the Temporal worker inside the platform process (embedded mode).'),
 
   EXPERIMENT_TRACKING_ENABLED: flag(true, 'Record runs, metrics and artifacts in the experiment tracker.'),

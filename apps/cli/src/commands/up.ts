@@ -3,11 +3,14 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import yoctoSpinner from 'yocto-spinner';
 import { API_PATH, createClient } from '@llmops/client';
+import { startTemporalDevServer, type DevServer } from '@llmops/orchestration';
+import { ensurePythonEnv } from '@llmops/pyenv';
 import type { Ctx, OutStream } from '../context.ts';
 import { renderFields, renderTable } from '../output.ts';
 import { nonNegativeInt, positiveInt, type Run } from '../program.ts';
@@ -24,6 +27,8 @@ interface UpOpts {
   home?: string;
   timeout: number;
   logLevel?: string;
+  /** false with --no-execution: serve the API only, without Temporal and the worker. */
+  execution: boolean;
 }
 
 interface Exit {
@@ -128,13 +133,76 @@ function progress(ctx: Ctx, text: string): Progress {
   return { success: (t) => spinner.success(t), error: (t) => spinner.error(t) };
 }
 
+/**
+ * The embedded execution stack: the project's Python environment (runtime + Temporal CLI) and a local
+ * Temporal dev server whose state survives restarts in LLMOPS_HOME/temporal.db. Skipped when
+ * TEMPORAL_ADDRESS points at a Temporal cluster already.
+ */
+async function startExecutionStack(
+  ctx: Ctx,
+  env: Record<string, string | undefined>,
+): Promise<DevServer | null> {
+  if (env.TEMPORAL_ADDRESS) return null;
+  const home = llmopsHome(env, ctx.io.cwd);
+  const prep = progress(ctx, 'Preparing the Python environment (first start: a few minutes)');
+  const t0 = Date.now();
+  let python;
+  try {
+    python = await ensurePythonEnv({ home, requireTorch: false, onProgress: (m) => ctx.note(`  ${m}\n`) });
+  } catch (e) {
+    prep.error('Python environment failed');
+    throw e;
+  }
+  prep.success(
+    `Python environment ready in ${((Date.now() - t0) / 1000).toFixed(1)}s${python.torchVersion ? ` (torch ${python.torchVersion})` : ' (no torch: training modes unavailable)'}`,
+  );
+  const tp = progress(ctx, 'Starting Temporal');
+  const port = (await portFree(7233)) ? 7233 : undefined;
+  const uiPort = (await portFree(8233)) ? 8233 : undefined;
+  const dev = await startTemporalDevServer({
+    cli: python.temporalCli,
+    dbFile: join(home, 'temporal.db'),
+    port,
+    uiPort,
+  }).catch((e: Error) => {
+    tp.error('Temporal did not start');
+    throw e;
+  });
+  tp.success(`Temporal at ${dev.address}${dev.uiUrl ? ` (UI ${dev.uiUrl})` : ''}`);
+  env.TEMPORAL_ADDRESS = dev.address;
+  return dev;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = createServer()
+      .once('error', () => res(false))
+      .listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+  });
+}
+
 async function up(ctx: Ctx, o: UpOpts): Promise<number> {
   const env = childEnv(ctx, o);
   const host = env.HOST && env.HOST !== '0.0.0.0' ? env.HOST : '127.0.0.1';
-  let url = `http://${host}:${env.PORT || 8000}`;
+  const url = `http://${host}:${env.PORT || 8000}`;
   if (await answers(url)) {
     throw new Error(`a platform already answers at ${url}; stop it first or choose another --port`);
   }
+  const temporal = o.execution ? await startExecutionStack(ctx, env) : null;
+  try {
+    return await runPlatform(ctx, o, env, url);
+  } finally {
+    await temporal?.stop();
+  }
+}
+
+async function runPlatform(
+  ctx: Ctx,
+  o: UpOpts,
+  env: Record<string, string | undefined>,
+  startUrl: string,
+): Promise<number> {
+  let url = startUrl;
   const child = spawn(process.execPath, ['--import', TSX_LOADER, PLATFORM_MAIN], {
     cwd: ctx.io.cwd,
     env,
@@ -192,6 +260,10 @@ export function registerPlatform(program: Command, run: Run): void {
     .option('--home <dir>', 'data directory (sets LLMOPS_HOME; default ./.llmops)')
     .option('--timeout <seconds>', 'give up when not ready after this long', positiveInt, 120)
     .option('--log-level <level>', 'platform log level (sets LOG_LEVEL; default warn)')
+    .option(
+      '--no-execution',
+      'serve the API only: no Python environment, no Temporal, jobs are stored but not run',
+    )
     .action(run<UpOpts>((ctx, o) => up(ctx, o)));
 
   program
