@@ -44,7 +44,7 @@ describe('llmops up', () => {
     // this test wants the embedded one in its own home, which also writes a fresh admin token.
     const { DATABASE_URL: _db, LLMOPS_BOOTSTRAP_TOKEN: _t, ...env } = process.env;
     // Started from the temp directory: the CLI must find the platform relative to itself.
-    child = spawn(process.execPath, [LAUNCHER, 'up', '--port', String(port), '--home', home], {
+    child = spawn(process.execPath, [LAUNCHER, 'up', '--no-execution', '--port', String(port), '--home', home], {
       cwd: home,
       env: { ...env, CI: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -86,7 +86,7 @@ describe('llmops up', () => {
       const { DATABASE_URL: _db, ...env } = process.env;
       const bad = spawn(
         process.execPath,
-        [LAUNCHER, 'up', '--port', String(await freePort()), '--home', dir],
+        [LAUNCHER, 'up', '--no-execution', '--port', String(await freePort()), '--home', dir],
         {
           cwd: dir,
           env: { ...env, CI: 'true', ENVIRONMENT: 'bogus' },
