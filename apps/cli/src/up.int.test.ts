@@ -44,11 +44,15 @@ describe('llmops up', () => {
     // this test wants the embedded one in its own home, which also writes a fresh admin token.
     const { DATABASE_URL: _db, LLMOPS_BOOTSTRAP_TOKEN: _t, ...env } = process.env;
     // Started from the temp directory: the CLI must find the platform relative to itself.
-    child = spawn(process.execPath, [LAUNCHER, 'up', '--no-execution', '--port', String(port), '--home', home], {
-      cwd: home,
-      env: { ...env, CI: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      process.execPath,
+      [LAUNCHER, 'up', '--no-execution', '--port', String(port), '--home', home],
+      {
+        cwd: home,
+        env: { ...env, CI: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
