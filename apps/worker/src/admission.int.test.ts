@@ -39,6 +39,7 @@ describe('admission', () => {
       actor: 'user:erin',
       detail: { from: 50, to: 90 },
     });
+    expect((await s.db.repos.jobs.getById(c.projectId, c.id))?.priority).toBe(90);
     expect(await s.orchestrator.status(c.id)).toMatchObject({
       state: 'QUEUED',
       priority: 90,

@@ -83,11 +83,15 @@ export function createJobActivities(deps: Pick<ActivityDeps, 'db'>) {
     },
 
     async recordJobEvent(input: JobEventInput): Promise<void> {
-      await db.repos.jobs.appendEvent({
-        jobId: input.jobId,
-        type: input.type,
-        actor: input.actor,
-        detail: input.detail ?? {},
+      await db.sql.transaction(async (tx) => {
+        await db.repos.jobs.appendEvent(
+          { jobId: input.jobId, type: input.type, actor: input.actor, detail: input.detail ?? {} },
+          tx,
+        );
+        // The stored priority follows the workflow's, so lists and the API show the current one.
+        const to = input.detail?.to;
+        if (input.type === 'priority_changed' && typeof to === 'number')
+          await db.repos.jobs.setPriority(input.jobId, to, tx);
       });
     },
   };

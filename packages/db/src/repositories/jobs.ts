@@ -255,6 +255,18 @@ export function createJobsRepository(sql: Sql) {
       return rows.map(toJob);
     },
 
+    /** The job's current queue priority (0–100); null when the job does not exist. */
+    async setPriority(id: string, priority: number, tx?: Sql): Promise<JobRow | null> {
+      if (!isUuid(id)) return null;
+      if (!Number.isInteger(priority) || priority < 0 || priority > 100)
+        throw new RangeError(`priority must be an integer from 0 to 100, got ${String(priority)}`);
+      const [row] = await (tx ?? sql).query<JobRecord>(
+        `UPDATE training_jobs SET priority = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, priority],
+      );
+      return row ? toJob(row) : null;
+    },
+
     /** Records the outcome of a rules check; null when the job does not exist. */
     async setCompliance(id: string, compliance: Compliance): Promise<JobRow | null> {
       if (!isUuid(id)) return null;
