@@ -40,6 +40,8 @@ describe(`quickstart §5 through HTTP (${testDbKind()})`, () => {
     expect(job.estimates.gpuHours).toBeGreaterThan(0);
     expect(job.estimates.costUsd).toBeGreaterThan(0);
 
+    const model = await admin.get(`${API}/catalog/models/${ids.modelId}`);
+    expect(model.body.data).toMatchObject({ name: 'llama-3-8b-pretrain-v1', lineage: null });
     const got = await admin.get(`${API}/training/jobs/${job.id}`);
     expect(got.status).toBe(200);
     expect(got.body.data.submission.trainJobSpec.hyperparams.max_seq_len).toBe(4096);

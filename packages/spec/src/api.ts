@@ -160,6 +160,10 @@ export const modelSchema = z
     parameter_count: z.number(),
     storage_uri: z.string().nullable(),
     description: z.string().nullable(),
+    lineage: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe('For models trained here: dataset SHA-256, spec hash, runtime version, parent model, job id'),
     created_by: z.string(),
     created_at: iso,
   })

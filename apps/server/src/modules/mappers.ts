@@ -1,5 +1,8 @@
 import type { DatasetRow, EndpointRow, JobRow, ModelRow, TokenRow } from '@llmops/db';
 
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /** Database rows → API resources. Explicit field lists: nothing reaches a client by accident. */
 
 export const toModel = (m: ModelRow) => ({
@@ -11,6 +14,7 @@ export const toModel = (m: ModelRow) => ({
   parameter_count: m.parameterCount,
   storage_uri: m.storageUri,
   description: m.description,
+  lineage: isRecord(m.metadata.lineage) ? m.metadata.lineage : null,
   created_by: m.createdBy,
   created_at: m.createdAt,
 });
