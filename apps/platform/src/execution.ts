@@ -9,7 +9,7 @@ import {
 import type { Db } from '@llmops/db';
 import { connectTemporal, createTemporalJobOrchestrator } from '@llmops/orchestration';
 import { ensurePythonEnv } from '@llmops/pyenv';
-import { startWorker, type RunningWorker } from '@llmops/worker';
+import { startWorker, type RunningWorker, type WorkerDeps } from '@llmops/worker';
 
 export interface Execution {
   orchestrator: JobOrchestrator;
@@ -29,6 +29,22 @@ export function logLocator(env: PlatformEnv): JobLogLocator {
     attempts: attemptsUnder(runsDir),
     logPath: (jobId, attempt) => join(runsDir, jobId, `attempt-${attempt}`, 'run.log'),
   };
+}
+
+/**
+ * LLMOPS_SYNTHETIC_RUNS (load tests and crash tests only): every job runs the runtime's synthetic mode,
+ * `<steps>x<step_ms>[@<checkpoint every n steps>]`, so hundreds of runs need no ML library.
+ */
+export function syntheticRuns(setting: string | undefined): WorkerDeps['adjustSpec'] {
+  const m = setting ? /^(\d+)x(\d+)(?:@(\d+))?$/.exec(setting) : null;
+  if (!m) return undefined;
+  const [steps, stepMs, every] = [Number(m[1]), Number(m[2]), m[3] ? Number(m[3]) : null];
+  return (spec) => ({
+    ...spec,
+    mode: 'synthetic',
+    synthetic: { steps, step_ms: stepMs },
+    checkpoint: every ? { ...spec.checkpoint, every_n_steps: every } : spec.checkpoint,
+  });
 }
 
 /**
@@ -69,6 +85,7 @@ export async function startExecution(opts: {
         runsDir: runsDirOf(env),
         artifactsDir: join(env.LLMOPS_HOME, 'artifacts'),
         maxConcurrentRuns: env.LLMOPS_MAX_CONCURRENT_RUNS,
+        adjustSpec: syntheticRuns(env.LLMOPS_SYNTHETIC_RUNS),
         onFatalError: (e) => print(`execution: worker stopped: ${(e as Error).message}`),
       });
     }
@@ -81,7 +98,7 @@ export async function startExecution(opts: {
         (e: Error) => print(`execution: could not start job ${job.id}: ${e.message}`),
       );
     }
-    const describe = `Temporal ${env.TEMPORAL_ADDRESS}${worker ? `, worker in-process (${env.LLMOPS_MAX_CONCURRENT_RUNS} concurrent runs)` : ''}${started ? `, ${started} queued job(s) started` : ''}`;
+    const describe = `Temporal ${env.TEMPORAL_ADDRESS}${worker ? `, worker in-process (${env.LLMOPS_MAX_CONCURRENT_RUNS} concurrent runs${env.LLMOPS_SYNTHETIC_RUNS ? `, synthetic runs ${env.LLMOPS_SYNTHETIC_RUNS}` : ''})` : ''}${started ? `, ${started} queued job(s) started` : ''}`;
     return {
       orchestrator,
       logs: logLocator(env),

@@ -23,7 +23,13 @@ export const ENV_SECTIONS: readonly { readonly title: string; readonly names: re
   },
   {
     title: 'Job execution (Temporal and the local executor)',
-    names: ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'LLMOPS_MAX_CONCURRENT_RUNS', 'LLMOPS_RUN_WORKER'],
+    names: [
+      'TEMPORAL_ADDRESS',
+      'TEMPORAL_NAMESPACE',
+      'LLMOPS_MAX_CONCURRENT_RUNS',
+      'LLMOPS_RUN_WORKER',
+      'LLMOPS_SYNTHETIC_RUNS',
+    ],
   },
   {
     title: 'Integration feature flags (quickstart.md §3.1)',

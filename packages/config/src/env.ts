@@ -67,6 +67,13 @@ export const envSchema = z.object({
     'Training runs admitted at once by this worker (local executor).',
   ),
   LLMOPS_RUN_WORKER: flag(true, 'Run the Temporal worker inside the platform process (embedded mode).'),
+  LLMOPS_SYNTHETIC_RUNS: z
+    .string()
+    .regex(/^\d+x\d+(@\d+)?$/, 'expected <steps>x<step_ms>[@<checkpoint every n steps>], e.g. 300x100@10')
+    .optional()
+    .describe(
+      "Load tests only: every job runs the runtime's synthetic mode (no ML library) as <steps>x<step_ms>[@<checkpoint every n steps>], e.g. 300x100@10; absent: jobs train.",
+    ),
 
   EXPERIMENT_TRACKING_ENABLED: flag(true, 'Record runs, metrics and artifacts in the experiment tracker.'),
   EXPERIMENT_TRACKING_SYSTEM: choice(['mlflow'], 'mlflow', 'Experiment tracking system.'),
