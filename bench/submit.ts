@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { QUICKSTART_DATASET, QUICKSTART_MODEL, quickstartJobBody } from '@llmops/testing';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -70,39 +71,9 @@ async function main() {
       fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) }).then(
         (r) => r.json() as Promise<any>,
       );
-    const model = await post('/catalog/models', {
-      name: 'llama-3-8b-pretrain-v1',
-      model_family: 'llama',
-      max_position_embeddings: 8192,
-      parameter_count: 8e9,
-    });
-    const dataset = await post('/catalog/datasets', {
-      name: 'enterprise-instruction',
-      version: 'v1',
-      type: 'sft_pair',
-      storage_uri: 's3://llm-datasets/enterprise-instruction/v1',
-    });
-    const job = {
-      modelId: model.data.id,
-      datasetId: dataset.data.id,
-      jobType: 'finetune',
-      trainJobSpec: {
-        job_type: 'SFT',
-        model_family: 'llama',
-        base_model_ref: 'llama-3-8b-pretrain-v1',
-        dataset_ref: {
-          name: 'enterprise-instruction',
-          version: 'v1',
-          type: 'sft_pair',
-          storage_uri: 's3://llm-datasets/enterprise-instruction/v1',
-        },
-        hyperparams: { lr: 0.0001, batch_size: 4, num_epochs: 3, max_seq_len: 4096, precision: 'bf16' },
-        method: 'lora',
-        resources: { gpus: 2, gpu_type: 'A100', nodes: 1 },
-        output: { artifact_name: 'llama-3-8b-sft-v1', save_format: 'hf' },
-        use_gpu: true,
-      },
-    };
+    const model = await post('/catalog/models', QUICKSTART_MODEL);
+    const dataset = await post('/catalog/datasets', QUICKSTART_DATASET);
+    const job = quickstartJobBody(model.data.id, dataset.data.id);
     let seq = 0;
     const routes = {
       submit: () =>

@@ -2,3 +2,9 @@ export { createTestDb, testDbKind } from './test-db.ts';
 export type { TestDb } from './test-db.ts';
 export { seedModel, seedProject } from './factories.ts';
 export type { SeededProject } from './factories.ts';
+export {
+  QUICKSTART_DATASET,
+  QUICKSTART_MODEL,
+  quickstartEndpointBody,
+  quickstartJobBody,
+} from './quickstart.ts';
