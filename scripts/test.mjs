@@ -22,7 +22,7 @@ function check(name, cmd, args) {
   tiers.push({ name: `check ${name}`, passed: ok ? 1 : 0, failed: ok ? 0 : 1 });
 }
 
-function vitest(name, project, env = {}) {
+function vitest(name, project, env = {}, filters = []) {
   process.stdout.write(`\n== vitest: ${name}\n`);
   const report = join(out, `vitest-${name}.json`);
   run(
@@ -35,6 +35,7 @@ function vitest(name, project, env = {}) {
       '--reporter=default',
       '--reporter=json',
       `--outputFile.json=${report}`,
+      ...filters,
     ],
     env,
   );
@@ -85,7 +86,16 @@ check('runtime schema drift', 'npx', ['tsx', 'apps/server/src/scripts/write-runt
 check('env example drift', 'npx', ['tsx', 'packages/config/src/write-env-example.ts', '--check']);
 vitest('unit', 'unit', embedded);
 vitest('int-pglite', 'int', embedded);
-if (pgUrl) vitest('int-postgres', 'int', { DATABASE_URL: pgUrl });
+// The second database run covers the tiers whose behaviour depends on the database (repositories,
+// services and the HTTP API); process supervision and Temporal tests do not, and run once.
+const DATABASE_TIERS = [
+  'packages/db',
+  'packages/core',
+  'apps/server',
+  'apps/cli/src/cli.int.test.ts',
+  'apps/cli/src/jobs.int.test.ts',
+];
+if (pgUrl) vitest('int-postgres', 'int', { DATABASE_URL: pgUrl }, DATABASE_TIERS);
 if (existsSync(join(root, 'runtimes/python/run-tests.sh'))) pytest();
 
 process.stdout.write('\n== summary\n');

@@ -57,7 +57,8 @@ export function findRepoRoot(from: string = dirname(fileURLToPath(import.meta.ur
   }
 }
 
-async function inputsHash(runtimeDir: string, basePython: string, dev: boolean): Promise<string> {
+/** What the freshness stamp of a venv records: changes whenever its pinned inputs change. */
+export async function inputsHash(runtimeDir: string, basePython: string, dev: boolean): Promise<string> {
   const h = createHash('sha256').update(`recipe ${RECIPE}\nbase ${basePython}\ndev ${dev}\n`);
   const files = ['requirements.txt', 'pyproject.toml', ...(dev ? ['requirements-dev.txt'] : [])];
   for (const f of files) h.update(`${f}\n`).update(await readFile(join(runtimeDir, f)));

@@ -4,9 +4,9 @@
  * restart, and the few API calls needed to run synthetic jobs. Linux only (/proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { inputsHash } from '@llmops/pyenv';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@llmops/orchestration';
@@ -22,7 +22,7 @@ export function testHome(): string {
 /**
  * Gives `home` a Python environment without installing one: `<home>/venv` links the bin and lib of the
  * test environment's venv and carries the stamp the platform expects for a non-dev environment, so the
- * platform's `ensurePythonEnv` finds it fresh (mirrors the inputs hash of @llmops/pyenv, recipe 1).
+ * platform's `ensurePythonEnv` finds it fresh.
  */
 export async function linkPythonEnv(home: string): Promise<void> {
   const source = join(testHome(), 'venv');
@@ -35,15 +35,13 @@ export async function linkPythonEnv(home: string): Promise<void> {
   await copyFile(join(source, 'pyvenv.cfg'), join(venv, 'pyvenv.cfg'));
   const runtimeDir = join(REPO_ROOT, 'runtimes/python');
   const basePython = process.env.LLMOPS_PYTHON ?? '/usr/bin/python3';
-  const h = createHash('sha256').update(`recipe 1\nbase ${basePython}\ndev false\n`);
-  for (const f of ['requirements.txt', 'pyproject.toml'])
-    h.update(`${f}\n`).update(await readFile(join(runtimeDir, f)));
+  const hash = await inputsHash(runtimeDir, basePython, false);
   const sourceStamp = JSON.parse(await readFile(join(source, '.llmops-stamp.json'), 'utf8')) as {
     torchVersion: string | null;
   };
   await writeFile(
     join(venv, '.llmops-stamp.json'),
-    JSON.stringify({ hash: h.digest('hex'), torchVersion: sourceStamp.torchVersion }),
+    JSON.stringify({ hash, torchVersion: sourceStamp.torchVersion }),
   );
 }
 
