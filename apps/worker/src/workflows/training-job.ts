@@ -125,7 +125,10 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
     st.pending = 'pause';
   });
   setHandler(resumeSignal, (c) => {
-    if (st.state !== 'PAUSED' || resumeReq || cancelReq) {
+    // A resume may arrive in the same activation that records PAUSED (the API saw PAUSED in the
+    // database first), so a pause in progress counts as paused: the loop resumes as soon as it settles.
+    const pausing = st.state === 'PAUSED' || pauseReq !== null;
+    if (!pausing || resumeReq || cancelReq) {
       log.info('resume ignored', { jobId, state: st.state });
       return;
     }
