@@ -1,4 +1,4 @@
-import { canonicalJson, ConflictError, type Db, type EndpointRow } from '@llmops/db';
+import { ConflictError, type Db, type EndpointRow } from '@llmops/db';
 import {
   checkDeploymentSpec,
   createEndpointSchema,
@@ -8,11 +8,11 @@ import {
   type RuleViolation,
 } from '@llmops/spec';
 import type { z } from 'zod';
+import { createIdempotent } from '../idempotent-create.ts';
 import { requireRole, type Actor } from '../identity/actor.ts';
 import { createError, notFound, schemaInvalid, validationFailed } from '../errors.ts';
 import { ruleContextFor, type PlatformContext } from '../platform-context.ts';
 import { selectImage, type ImageChoice } from '../platform/index.ts';
-import { sha256 } from '../training/training.service.ts';
 
 type CreateEndpoint = z.infer<typeof createEndpointSchema>;
 
@@ -112,25 +112,17 @@ export function createServingService(deps: { db: Db; platform: PlatformContext }
         );
         return { id: endpoint.id, value: endpoint };
       };
-      const key = headerKey ?? body.idempotencyKey;
-      const { idempotencyKey: _k, ...rest } = body;
       try {
-        if (!key) return { endpoint: (await deps.db.sql.transaction(create)).value, replayed: false };
-        const result = await repos.idempotency.run<EndpointRow>({
+        const { value, replayed } = await createIdempotent(deps.db, {
           projectId: project.id,
-          key,
-          requestHash: sha256(canonicalJson(rest)),
+          key: headerKey ?? body.idempotencyKey,
+          body,
           resourceType: 'serving_endpoint',
           ttlHours: config.policies.idempotency_ttl_hours,
           create,
           load: async (id) => (await repos.endpoints.getById(project.id, id))!,
         });
-        if (result.outcome === 'mismatch')
-          throw createError(
-            'IDEMPOTENCY_KEY_REUSED',
-            `Idempotency-Key '${key}' was already used in this project with a different request body`,
-          );
-        return { endpoint: result.value, replayed: result.outcome === 'replayed' };
+        return { endpoint: value, replayed };
       } catch (e) {
         if (e instanceof ConflictError)
           throw createError(

@@ -14,6 +14,7 @@ import {
   type TrainingLookups,
   type TrainingSubmission,
 } from '@llmops/spec';
+import { createIdempotent } from '../idempotent-create.ts';
 import { requireRole, type Actor } from '../identity/actor.ts';
 import { createError, notFound, schemaInvalid, validationFailed } from '../errors.ts';
 import { ruleContextFor, type PlatformContext } from '../platform-context.ts';
@@ -151,11 +152,6 @@ export function createTrainingService(deps: {
     }
   }
 
-  function requestHashOf(body: SubmitJobRequest): string {
-    const { idempotencyKey: _k, ...rest } = body;
-    return sha256(canonicalJson(rest));
-  }
-
   function specHashOf(body: SubmitJobRequest): string {
     return sha256(canonicalJson(hasTrainJobSpec(body) ? body.trainJobSpec : body.evalSpec));
   }
@@ -229,31 +225,19 @@ export function createTrainingService(deps: {
         );
         return { id: job.id, value: job };
       };
-      if (!key) {
-        const { value } = await deps.db.sql.transaction(create);
-        await startExecution(value);
-        return { job: value, replayed: false };
-      }
-      const result = await repos.idempotency.run<JobRow>({
+      const { value, replayed } = await createIdempotent(deps.db, {
         projectId: project.id,
         key,
-        requestHash: requestHashOf(body),
+        body,
         resourceType: 'training_job',
         ttlHours: config.policies.idempotency_ttl_hours,
         create,
         load: async (id) => (await repos.jobs.getById(project.id, id))!,
+        mismatchHint: '; use a new key for a different job',
       });
-      if (result.outcome === 'mismatch')
-        throw createError(
-          'IDEMPOTENCY_KEY_REUSED',
-          `Idempotency-Key '${key}' was already used in this project with a different request body; use a new key for a different job`,
-          {
-            details: { existingJobId: result.existingResourceId },
-          },
-        );
       // A replay starts too: starting is idempotent, and it heals a first attempt whose start was deferred.
-      await startExecution(result.value);
-      return { job: result.value, replayed: result.outcome === 'replayed' };
+      await startExecution(value);
+      return { job: value, replayed };
     },
 
     async list(
