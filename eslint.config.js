@@ -73,6 +73,23 @@ export default tseslint.config(
     },
   },
   {
+    files: ['packages/integrations/*/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            noApps,
+            {
+              group: ['@llmops/core', '@llmops/db', '@llmops/orchestration', '@llmops/integrations-*'],
+              message: 'an integration imports only spec and config',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['packages/testing/src/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [noApps] }] },
   },

@@ -40,7 +40,14 @@ export interface Metric {
 
 export interface DatasetInput {
   tags?: KeyValue[];
-  dataset: { name: string; digest: string; source_type: string; source: string; schema?: string; profile?: string };
+  dataset: {
+    name: string;
+    digest: string;
+    source_type: string;
+    source: string;
+    schema?: string;
+    profile?: string;
+  };
 }
 
 export interface Run {
@@ -113,7 +120,12 @@ export interface MlflowApi {
   /** Finds the experiment by name, creates it when missing (a racing create is fine); restores a deleted one. */
   ensureExperiment(name: string, tags?: KeyValue[]): Promise<Experiment>;
 
-  createRun(input: { experimentId: string; runName?: string; startTime?: number; tags?: KeyValue[] }): Promise<Run>;
+  createRun(input: {
+    experimentId: string;
+    runName?: string;
+    startTime?: number;
+    tags?: KeyValue[];
+  }): Promise<Run>;
   getRun(runId: string): Promise<Run | null>;
   searchRuns(request: SearchRunsRequest): Promise<Page<Run>>;
   updateRun(input: { runId: string; status?: RunStatus; endTime?: number; runName?: string }): Promise<void>;
@@ -130,7 +142,11 @@ export interface MlflowApi {
   getRegisteredModel(name: string): Promise<RegisteredModel | null>;
   /** Creates the registered model when missing (RESOURCE_ALREADY_EXISTS is success). */
   ensureRegisteredModel(name: string, tags?: KeyValue[]): Promise<RegisteredModel>;
-  searchRegisteredModels(input: { filter?: string; maxResults?: number; pageToken?: string }): Promise<Page<RegisteredModel>>;
+  searchRegisteredModels(input: {
+    filter?: string;
+    maxResults?: number;
+    pageToken?: string;
+  }): Promise<Page<RegisteredModel>>;
   createModelVersion(input: {
     name: string;
     source: string;
@@ -139,7 +155,11 @@ export interface MlflowApi {
     description?: string;
   }): Promise<ModelVersion>;
   getModelVersion(name: string, version: string): Promise<ModelVersion | null>;
-  searchModelVersions(input: { filter?: string; maxResults?: number; pageToken?: string }): Promise<Page<ModelVersion>>;
+  searchModelVersions(input: {
+    filter?: string;
+    maxResults?: number;
+    pageToken?: string;
+  }): Promise<Page<ModelVersion>>;
   setAlias(name: string, alias: string, version: string): Promise<void>;
   deleteAlias(name: string, alias: string): Promise<void>;
   getVersionByAlias(name: string, alias: string): Promise<ModelVersion | null>;
