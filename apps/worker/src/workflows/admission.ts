@@ -10,6 +10,7 @@ import {
   type AdmissionReprioritise,
   type AdmissionState,
   type AdmittedSignal,
+  type RunningJob,
 } from '@llmops/spec';
 import {
   allHandlersFinished,
@@ -19,6 +20,7 @@ import {
   defineSignal,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -35,6 +37,7 @@ export const admittedSignal = defineSignal<[AdmittedSignal]>(TRAINING_JOB_SIGNAL
 
 /** While runs are admitted, how often the holders are checked for workflows that ended without releasing. */
 const RECONCILE_EVERY_MS = 5 * 60_000;
+const BATCH_GRANTS_PATCH = 'admission-batch-grants';
 /** Continue-as-new well before Temporal's history limits; the state is small. */
 const MAX_HISTORY_EVENTS = 5_000;
 
@@ -109,23 +112,46 @@ export async function admission(input: AdmissionInput): Promise<void> {
         : await condition(() => dirty);
     if (!woke) await dropClosedHolders(state);
     dirty = false;
-    for (const run of admitReady(state, Date.now())) {
-      try {
-        await getExternalWorkflowHandle(run.jobId).signal(admittedSignal, { ticket: run.ticket });
-      } catch (error) {
-        // The job workflow ended while it waited (terminated from outside): give the capacity back.
-        log.warn('admitted job workflow is gone; releasing its capacity', {
-          jobId: run.jobId,
-          error: String(error),
-        });
-        state.running = state.running.filter((r) => r !== run);
-        dirty = true;
-      }
-    }
+    await grant(state, admitReady(state, Date.now()), () => {
+      dirty = true;
+    });
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > MAX_HISTORY_EVENTS) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof admission>({ config: state.config, state });
+    }
+  }
+}
+
+/**
+ * Signals `admitted` to the granted job workflows. Since the batch-grants patch all grants of one pass go
+ * out together, in one workflow task, instead of one round trip per run; histories from before the patch
+ * replay the sequential path.
+ */
+async function grant(state: AdmissionState, granted: RunningJob[], onGone: () => void): Promise<void> {
+  const signal = (run: RunningJob) =>
+    getExternalWorkflowHandle(run.jobId).signal(admittedSignal, { ticket: run.ticket });
+  const gone = (run: RunningJob, error: unknown) => {
+    // The job workflow ended while it waited (terminated from outside): give the capacity back.
+    log.warn('admitted job workflow is gone; releasing its capacity', {
+      jobId: run.jobId,
+      error: String(error),
+    });
+    state.running = state.running.filter((r) => r !== run);
+    onGone();
+  };
+  if (patched(BATCH_GRANTS_PATCH)) {
+    const outcomes = await Promise.allSettled(granted.map(signal));
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'rejected') gone(granted[i]!, outcome.reason);
+    });
+    return;
+  }
+  for (const run of granted) {
+    try {
+      await signal(run);
+    } catch (error) {
+      gone(run, error);
     }
   }
 }
