@@ -41,3 +41,6 @@ export type {
   IdempotentRunInput,
 } from './repositories/idempotency.ts';
 export type { AppendAuditInput, AuditRow, AuditVerification, ListAuditFilter } from './repositories/audit.ts';
+export { OUTBOX_KINDS, TRACKING_STATUSES } from './repositories/tracking.ts';
+export type { JobTracking, OutboxKind, OutboxRow, TrackingStatus } from './repositories/tracking.ts';
+export type { AliasMoveKind, AliasMoveRow, AppendAliasMoveInput } from './repositories/registry.ts';

@@ -8,6 +8,8 @@ export const WORKER_ACTOR = 'system:worker';
  * Turns the runtime events of one attempt into job events:
  * - `progress` (latest step, epoch) and `metrics` (every metric point, batched) at most every
  *   `intervalMs`; `checkpoint` and `artifact` at once, after whatever was pending before them.
+ * - Each metric point keeps the runtime's `ts` (ms), so the tracker's timestamp is fixed when the point is
+ *   stored and a re-delivered point is identical.
  * - Each written event carries `seq`, the ordinal of the last runtime event it covers. The executor
  *   replays an attempt's events from the start when the supervision re-attaches (another worker, a
  *   retry), so everything up to the highest recorded `seq` is skipped: no duplicate, no gap.
@@ -22,7 +24,7 @@ export class AttemptRecorder {
 
   private seq = 0;
   private progress: { step: number; totalSteps: number; epoch: number; seq: number } | null = null;
-  private points: { step: number; values: Record<string, number> }[] = [];
+  private points: { step: number; values: Record<string, number>; ts: number }[] = [];
   private pointsSeq = 0;
   private readonly queue: AppendJobEventInput[] = [];
   private lastFlush = Date.now();
@@ -64,7 +66,7 @@ export class AttemptRecorder {
       case 'metric':
         this.step = Math.max(this.step ?? 0, event.step);
         if (fresh) {
-          this.points.push({ step: event.step, values: event.values });
+          this.points.push({ step: event.step, values: event.values, ts: event.ts });
           this.pointsSeq = this.seq;
         }
         break;

@@ -9,7 +9,9 @@ import { createModelsRepository } from './models.ts';
 import { createOrgAdminsRepository } from './org-admins.ts';
 import { createOrgsRepository } from './orgs.ts';
 import { createProjectsRepository } from './projects.ts';
+import { createRegistryRepository } from './registry.ts';
 import { createTokensRepository } from './tokens.ts';
+import { createTrackingRepository } from './tracking.ts';
 import { createUsersRepository } from './users.ts';
 
 /**
@@ -30,6 +32,8 @@ export function createRepositories(sql: Sql) {
     endpoints: createEndpointsRepository(sql),
     idempotency: createIdempotencyRepository(sql),
     audit: createAuditRepository(sql),
+    registry: createRegistryRepository(sql),
+    tracking: createTrackingRepository(sql),
   };
 }
 
