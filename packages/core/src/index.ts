@@ -16,3 +16,4 @@ export * from './platform/index.ts';
 export * from './training/orchestrator.ts';
 export * from './training/job-control.service.ts';
 export * from './execution/index.ts';
+export * from './tracking/index.ts';

@@ -1,0 +1,3 @@
+export * from './delivery.ts';
+export * from './dispatcher.ts';
+export * from './tracking.service.ts';
