@@ -9,7 +9,13 @@ export interface RunResult {
 export function run(
   command: string,
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  opts: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    /** Called with every complete output line (stdout and stderr), e.g. to report progress. */
+    onLine?: (line: string) => void;
+  } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
@@ -18,8 +24,15 @@ export function run(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
+    let partial = '';
     const keep = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
+      const text = chunk.toString('utf8');
+      output += text;
+      if (opts.onLine) {
+        const lines = (partial + text).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) opts.onLine(line.trimEnd());
+      }
       // Only the tail is ever shown; pip can print megabytes.
       if (output.length > 200_000) output = output.slice(-100_000);
     };

@@ -1,0 +1,46 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ensureMlflowEnv, MLFLOW_LOCK_FILE, mlflowVersionOf } from './index.ts';
+
+// The test cache every int test shares (a first install takes 1–2 minutes; later ones are instant).
+const HOME = process.env.LLMOPS_TEST_HOME ?? fileURLToPath(new URL('../../../.llmops-test', import.meta.url));
+const INSTALL_MS = 15 * 60_000;
+
+describe('ensureMlflowEnv', () => {
+  it(
+    'installs the pinned MLflow in its own venv without system site packages, then answers from the stamp',
+    async () => {
+      const progress: string[] = [];
+      const env = await ensureMlflowEnv({ home: HOME, onProgress: (m) => progress.push(m) });
+      const pinned = mlflowVersionOf(await readFile(MLFLOW_LOCK_FILE, 'utf8'));
+      expect(env).toMatchObject({ venvDir: join(HOME, 'mlflow-venv'), version: pinned });
+      const version = spawnSync(env.mlflowCli, ['--version'], { encoding: 'utf8' });
+      expect(version.stdout).toContain(`version ${pinned}`);
+      const cfg = await readFile(join(env.venvDir, 'pyvenv.cfg'), 'utf8');
+      expect(cfg).toMatch(/include-system-site-packages = false/);
+
+      const began = performance.now();
+      const again = await ensureMlflowEnv({ home: HOME, onProgress: (m) => progress.push(`again: ${m}`) });
+      expect(performance.now() - began).toBeLessThan(2000);
+      expect(again).toEqual(env);
+      expect(progress.filter((m) => m.startsWith('again:'))).toEqual([]);
+    },
+    INSTALL_MS,
+  );
+
+  it('names the missing base interpreter and changes nothing', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'llmops-mlflow-env-'));
+    try {
+      await expect(ensureMlflowEnv({ home: other, python: join(other, 'no-python') })).rejects.toThrow(
+        /no-python not found: install Debian's python3 and python3-venv/,
+      );
+      expect(await readdir(other)).toEqual([]);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+});
