@@ -167,10 +167,60 @@ function matrix(a: {
     { method: 'GET', path: '/serving/endpoints', need: 'viewer' },
     { method: 'GET', path: `/serving/endpoints/${a.endpointId}`, need: 'viewer', resource: true },
     { method: 'GET', path: `/serving/endpoints/${a.endpointId}/deployment`, need: 'viewer', resource: true },
+    // Registry and experiments answer 503 here: this platform runs without MLflow. Model and alias names
+    // are shaped like ids so that the coverage check matches them with the documented path parameters.
+    { method: 'GET', path: '/registry/models', need: 'viewer', allowedStatus: 503 },
+    { method: 'GET', path: `/registry/models/${REG_MODEL}`, need: 'viewer', allowedStatus: 503 },
+    { method: 'GET', path: `/registry/models/${REG_MODEL}/versions`, need: 'viewer', allowedStatus: 503 },
+    { method: 'GET', path: `/registry/models/${REG_MODEL}/history`, need: 'viewer', allowedStatus: 503 },
+    {
+      method: 'GET',
+      path: `/registry/models/${REG_MODEL}/aliases/${REG_MODEL}`,
+      need: 'viewer',
+      allowedStatus: 503,
+    },
+    {
+      method: 'POST',
+      path: `/registry/models/${REG_MODEL}/promote`,
+      need: 'editor',
+      allowedStatus: 503,
+      body: () => ({ version: '1', stage: 'staging' }),
+    },
+    {
+      method: 'POST',
+      path: `/registry/models/${REG_MODEL}/promote`,
+      need: 'admin',
+      allowedStatus: 503,
+      body: () => ({ version: '1', stage: 'prod' }),
+    },
+    {
+      method: 'POST',
+      path: `/registry/models/${REG_MODEL}/rollback`,
+      need: 'editor',
+      allowedStatus: 503,
+      body: () => ({ stage: 'dev' }),
+    },
+    {
+      method: 'POST',
+      path: `/registry/models/${REG_MODEL}/rollback`,
+      need: 'admin',
+      allowedStatus: 503,
+      body: () => ({ stage: 'prod' }),
+    },
+    { method: 'GET', path: '/experiments/runs', need: 'viewer', allowedStatus: 503 },
+    {
+      method: 'POST',
+      path: '/experiments/compare',
+      need: 'viewer',
+      allowedStatus: 503,
+      body: () => ({ run_ids: ['r1', 'r2'] }),
+    },
     { method: 'GET', path: '/audit', need: 'admin' },
     { method: 'GET', path: '/audit/verify', need: 'orgAdmin' },
   ];
 }
+
+const REG_MODEL = '0e5a1e00-0000-4000-8000-00000000cafe';
 
 const RANK: Record<string, number> = { viewer: 1, editor: 2, admin: 3 };
 

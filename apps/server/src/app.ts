@@ -16,8 +16,10 @@ import { errorsPlugin } from './plugins/errors.ts';
 import { zodValidatorCompiler } from './plugins/validation.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { catalogRoutes } from './modules/catalog/catalog.routes.ts';
+import { experimentsRoutes } from './modules/experiments/experiments.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { identityRoutes } from './modules/identity/identity.routes.ts';
+import { registryRoutes } from './modules/registry/registry.routes.ts';
 import { servingRoutes } from './modules/serving/serving.routes.ts';
 import { trainingRoutes } from './modules/training/training.routes.ts';
 import { API_PREFIX, type ModuleOptions } from './modules/types.ts';
@@ -89,6 +91,8 @@ export async function buildApp(opts: AppOptions) {
       await api.register(trainingRoutes, moduleOpts);
       await api.register(servingRoutes, moduleOpts);
       await api.register(auditRoutes, moduleOpts);
+      await api.register(registryRoutes, moduleOpts);
+      await api.register(experimentsRoutes, moduleOpts);
       api.get('/openapi.json', { config: { auth: false }, schema: { hide: true } }, async () =>
         app.swagger(),
       );

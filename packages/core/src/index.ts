@@ -16,4 +16,6 @@ export * from './platform/index.ts';
 export * from './training/orchestrator.ts';
 export * from './training/job-control.service.ts';
 export * from './execution/index.ts';
+export * from './registry/index.ts';
+export * from './experiments/index.ts';
 export * from './tracking/index.ts';

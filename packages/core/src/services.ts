@@ -1,9 +1,13 @@
 import type { Db } from '@llmops/db';
+import type { MlflowApi } from '@llmops/integrations-mlflow';
 import { createAuditService } from './audit/audit.service.ts';
 import { createCatalogService } from './catalog/catalog.service.ts';
 import { createComplianceService } from './compliance/compliance.service.ts';
+import { createExperimentsService } from './experiments/experiments.service.ts';
 import { createIdentityService } from './identity/identity.service.ts';
 import type { PlatformContext } from './platform-context.ts';
+import type { PromotionGate } from './registry/gates.ts';
+import { createRegistryService } from './registry/registry.service.ts';
 import { createServingService } from './serving/serving.service.ts';
 import type { ArtifactStore } from './storage/artifact-store.ts';
 import { createJobControlService, type JobLogLocator } from './training/job-control.service.ts';
@@ -18,6 +22,10 @@ export interface ServiceDeps {
   orchestrator?: () => JobOrchestrator | null;
   /** Where attempt logs live (the executor's run directories). */
   logs?: JobLogLocator | null;
+  /** The MLflow tracking server; absent: registry and experiments answer 503 naming MLflow. */
+  mlflow?: MlflowApi | null;
+  /** Checks a promotion must pass before a stage alias moves (evaluation, approvals); none by default. */
+  promotionGates?: readonly PromotionGate[];
 }
 
 /** Builds every domain service once; the HTTP layer and the CLI both go through these. */
@@ -37,6 +45,12 @@ export function createServices(deps: ServiceDeps) {
     compliance: createComplianceService({ db: deps.db, training, serving }),
     audit: createAuditService(deps.db),
     jobControl: createJobControlService({ db: deps.db, orchestrator, logs: deps.logs ?? null }),
+    registry: createRegistryService({
+      db: deps.db,
+      mlflow: deps.mlflow ?? null,
+      gates: deps.promotionGates ?? [],
+    }),
+    experiments: createExperimentsService({ mlflow: deps.mlflow ?? null }),
   };
 }
 

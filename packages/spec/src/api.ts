@@ -384,3 +384,187 @@ export const healthSchema = z.object({
     }),
   ),
 });
+
+// ---- Model registry (MLflow) ----------------------------------------------------------------------------
+
+/** Registry stages; each is an MLflow alias of the same name on the registered model. */
+export const REGISTRY_STAGES = ['dev', 'staging', 'prod'] as const;
+export const registryStageSchema = z.enum(REGISTRY_STAGES);
+export type RegistryStage = z.infer<typeof registryStageSchema>;
+
+/** A page of an MLflow listing: MLflow pages by opaque token, not by offset. */
+export function tokenPage<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    nextPageToken: z.string().nullable().describe('Pass as pageToken to get the next page; null at the end'),
+  });
+}
+
+const mlflowVersion = z
+  .string()
+  .regex(/^[1-9][0-9]{0,9}$/, 'a model version number such as "3"')
+  .describe('MLflow model version (a positive integer as a string)');
+const registeredModelName = z.string().trim().min(1).max(500);
+
+export const registryModelsQuerySchema = z
+  .object({
+    search: z.string().trim().min(1).max(200).optional().describe('Substring of the registered model name'),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    pageToken: z.string().min(1).max(2000).optional(),
+  })
+  .strict();
+
+export const registryVersionsQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    pageToken: z.string().min(1).max(2000).optional(),
+  })
+  .strict();
+
+export const registryModelParamsSchema = z.object({ name: registeredModelName });
+export const registryAliasParamsSchema = z.object({
+  name: registeredModelName,
+  alias: z
+    .string()
+    .regex(/^[\w-]{1,255}$/, 'letters, digits, "_" and "-", at most 255 characters')
+    .describe('An MLflow alias, e.g. a stage: dev, staging, prod'),
+});
+
+export const registeredModelSchema = z
+  .object({
+    name: z.string(),
+    description: z.string().nullable(),
+    createdAt: iso.nullable(),
+    updatedAt: iso.nullable(),
+    aliases: z.record(z.string(), z.string()).describe('alias → version'),
+    latestVersion: z.string().nullable(),
+    tags: z.record(z.string(), z.string()),
+    mlflowUrl: z.string(),
+  })
+  .meta({ id: 'RegisteredModel' });
+
+export const modelVersionLineageSchema = z.object({
+  jobId: z.string().nullable().describe('The training job that produced the version (tag llmops.job_id)'),
+  projectId: z.string().nullable(),
+  datasetDigest: z.string().nullable(),
+  specHash: z.string().nullable(),
+  runtimeVersion: z.string().nullable(),
+});
+
+export const modelVersionSchema = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    status: z.enum(['PENDING_REGISTRATION', 'FAILED_REGISTRATION', 'READY']).nullable(),
+    source: z.string(),
+    runId: z.string().nullable(),
+    createdAt: iso.nullable(),
+    description: z.string().nullable(),
+    aliases: z.array(z.string()),
+    tags: z.record(z.string(), z.string()),
+    lineage: modelVersionLineageSchema,
+    mlflowUrl: z.string(),
+  })
+  .meta({ id: 'ModelVersion' });
+
+export const promoteRequestSchema = z
+  .object({ version: mlflowVersion, stage: registryStageSchema })
+  .strict()
+  .meta({ id: 'PromoteRequest' });
+
+export const rollbackRequestSchema = z
+  .object({ stage: registryStageSchema })
+  .strict()
+  .meta({ id: 'RollbackRequest' });
+
+export const aliasMoveSchema = z
+  .object({
+    id: z.string().nullable().describe('The recorded move; null when the alias already pointed there'),
+    model: z.string(),
+    stage: registryStageSchema,
+    kind: z.enum(['promote', 'rollback']),
+    fromVersion: z.string().nullable(),
+    toVersion: z.string(),
+    moved: z.boolean(),
+    actor: z.string(),
+    at: iso,
+  })
+  .meta({ id: 'AliasMove' });
+
+// ---- Experiments (MLflow runs) --------------------------------------------------------------------------
+
+const isoInstant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
+
+export const experimentRunsQuerySchema = z
+  .object({
+    model: z
+      .string()
+      .trim()
+      .min(1)
+      .max(500)
+      .optional()
+      .describe('Registered model name (output.artifact_name) or base model'),
+    dataset: z.string().trim().min(1).max(500).optional().describe('Dataset name or digest'),
+    from: isoInstant.optional().describe('Runs started at or after (ISO 8601 date or date-time)'),
+    to: isoInstant.optional().describe('Runs started before (ISO 8601 date or date-time)'),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    pageToken: z.string().min(1).max(2000).optional(),
+  })
+  .strict();
+
+export const metricValueSchema = z
+  .union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])])
+  .describe('A metric value; non-finite values as the strings NaN, Infinity, -Infinity');
+
+export const experimentRunSchema = z
+  .object({
+    runId: z.string(),
+    runName: z.string().nullable(),
+    experimentId: z.string(),
+    status: z.string(),
+    startTime: iso.nullable(),
+    endTime: iso.nullable(),
+    jobId: z.string().nullable(),
+    datasets: z.array(z.object({ name: z.string(), digest: z.string(), context: z.string().nullable() })),
+    params: z.record(z.string(), z.string()),
+    metrics: z.record(z.string(), metricValueSchema).describe('Latest value of each metric'),
+    tags: z.record(z.string(), z.string()),
+    runUrl: z.string(),
+  })
+  .meta({ id: 'ExperimentRun' });
+
+export const MAX_COMPARED_RUNS = 10;
+
+export const compareRunsRequestSchema = z
+  .object({
+    run_ids: z
+      .array(z.string().trim().min(1).max(64))
+      .min(1)
+      .max(MAX_COMPARED_RUNS, `at most ${MAX_COMPARED_RUNS} runs can be compared`),
+  })
+  .strict()
+  .meta({ id: 'CompareRunsRequest' });
+
+export const runComparisonSchema = z
+  .object({
+    runs: z.array(experimentRunSchema),
+    params: z.array(
+      z.object({
+        key: z.string(),
+        values: z.record(z.string(), z.string().nullable()).describe('run id → value (null: not logged)'),
+        differs: z.boolean(),
+      }),
+    ),
+    metrics: z.array(
+      z.object({
+        key: z.string(),
+        steps: z.array(
+          z.object({
+            step: z.number().int(),
+            values: z.record(z.string(), metricValueSchema.nullable()).describe('run id → value at the step'),
+          }),
+        ),
+      }),
+    ),
+  })
+  .meta({ id: 'RunComparison' });

@@ -10,6 +10,8 @@ import {
   type JobLogLocator,
   type JobOrchestrator,
   type PlatformContext,
+  type MlflowApi,
+  type PromotionGate,
   type Services,
 } from '@llmops/core';
 import { createTestDb, QUICKSTART_DATASET, QUICKSTART_MODEL, type TestDb } from '@llmops/testing';
@@ -50,6 +52,9 @@ export async function createTestPlatform(
     uploadLimitBytes?: number;
     orchestrator?: JobOrchestrator;
     logs?: JobLogLocator;
+    /** The MLflow client for the registry and experiments routes (a real server or an in-memory one). */
+    mlflow?: MlflowApi;
+    promotionGates?: PromotionGate[];
   } = {},
 ): Promise<TestPlatform> {
   const db = await createTestDb();
@@ -63,6 +68,8 @@ export async function createTestPlatform(
     store: createLocalArtifactStore(join(home, 'artifacts')),
     orchestrator: () => opts.orchestrator ?? null,
     logs: opts.logs ?? null,
+    mlflow: opts.mlflow ?? null,
+    promotionGates: opts.promotionGates ?? [],
   });
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
   await services.identity.bootstrap({ bootstrapToken: adminToken });

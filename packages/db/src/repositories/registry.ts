@@ -44,7 +44,8 @@ interface AliasMoveRecord {
   at: Date;
 }
 
-const COLUMNS = 'seq, id, project_id, model_name, alias, kind, from_version, to_version, reverts_id, actor, at';
+const COLUMNS =
+  'seq, id, project_id, model_name, alias, kind, from_version, to_version, reverts_id, actor, at';
 
 function toMove(r: AliasMoveRecord): AliasMoveRow {
   return {

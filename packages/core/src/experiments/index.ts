@@ -1,0 +1,3 @@
+export * from './compare.ts';
+export * from './search.ts';
+export * from './experiments.service.ts';
