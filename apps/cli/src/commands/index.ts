@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import type { Run } from '../program.ts';
 import { registerCatalog } from './catalog.ts';
+import { registerExperiments } from './experiments.ts';
 import { registerGovernance } from './governance.ts';
 import { registerIdentity } from './identity.ts';
+import { registerRegistry } from './registry.ts';
 import { registerServing } from './serving.ts';
 import { registerTraining } from './training.ts';
 import { registerPlatform } from './up.ts';
@@ -14,4 +16,6 @@ export function registerCommands(program: Command, run: Run): void {
   registerGovernance(program, run);
   registerCatalog(program, run);
   registerServing(program, run);
+  registerRegistry(program, run);
+  registerExperiments(program, run);
 }
