@@ -8,3 +8,5 @@ export {
   quickstartEndpointBody,
   quickstartJobBody,
 } from './quickstart.ts';
+export { startTestMlflow } from './mlflow.ts';
+export type { TestMlflow } from './mlflow.ts';

@@ -31,7 +31,10 @@ export interface RunInfo {
 
 export interface Metric {
   key: string;
-  /** NaN and ±Infinity travel as the strings "NaN", "Infinity", "-Infinity" on the wire. */
+  /**
+   * NaN and ±Infinity travel as the strings "NaN", "Infinity", "-Infinity" on the wire (a bare JSON NaN token is
+   * lost by the server). The SQL store keeps ±Infinity as ±Number.MAX_VALUE; the adapter reads both as ±Infinity.
+   */
   value: number;
   /** Milliseconds since the epoch. */
   timestamp: number;
@@ -105,7 +108,10 @@ export interface ArtifactFile {
   file_size?: number;
 }
 
-/** The adapter over the REST API. Retries are the caller's (outbox, activities): see `MlflowError.retryable`. */
+/**
+ * The adapter over the REST API. Retries are the caller's (outbox, activities): see `MlflowError.retryable`.
+ * `createMlflowClient` implements it.
+ */
 export interface MlflowApi {
   /** Base URL of the tracking server, e.g. http://127.0.0.1:5000 (no trailing slash). */
   readonly baseUrl: string;
@@ -116,6 +122,10 @@ export interface MlflowApi {
   health(): Promise<{ latencyMs: number; version: string | null }>;
 
   getExperimentByName(name: string): Promise<Experiment | null>;
+  /** Also returns deleted experiments (lifecycle_stage 'deleted'); null when the id is unknown. */
+  getExperiment(experimentId: string): Promise<Experiment | null>;
+  /** Soft-deletes the experiment (its name stays taken until it is restored or purged). */
+  deleteExperiment(experimentId: string): Promise<void>;
   createExperiment(name: string, tags?: KeyValue[]): Promise<string>;
   /** Finds the experiment by name, creates it when missing (a racing create is fine); restores a deleted one. */
   ensureExperiment(name: string, tags?: KeyValue[]): Promise<Experiment>;
