@@ -4,11 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureMlflowEnv, type MlflowEnv } from '@llmops/pyenv';
+import type { TrainJobSpec } from '@llmops/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  batchForLogBatch,
   createMlflowClient,
+  fromMlflowFields,
+  fromMlflowParams,
   MlflowError,
   startMlflowServer,
+  toMlflowFields,
+  toMlflowParams,
   type Metric,
   type MlflowApi,
   type MlflowServer,
@@ -17,6 +23,18 @@ import {
 const HOME =
   process.env.LLMOPS_TEST_HOME ?? fileURLToPath(new URL('../../../../.llmops-test', import.meta.url));
 const SETUP_MS = 15 * 60_000;
+
+const SPEC: TrainJobSpec = {
+  job_type: 'SFT',
+  model_family: 'llama',
+  base_model_ref: 'tiny-llama',
+  dataset_ref: { name: 'support-chats', version: 'v3', type: 'sft_pair', storage_uri: 's3://bucket/chats' },
+  hyperparams: { lr: 0.0002, batch_size: 8, num_epochs: 3, max_seq_len: 2048, precision: 'bf16' },
+  method: 'lora',
+  resources: { gpus: 1, gpu_type: 'A100', nodes: 1 },
+  output: { artifact_name: 'support-bot', save_format: 'safetensors' },
+  use_gpu: true,
+};
 
 /** Reads MLflow directly (not through the adapter), so the adapter is checked against the server's own view. */
 async function raw(url: string, path: string): Promise<any> {
@@ -179,6 +197,25 @@ describe('the MLflow adapter against a real server', () => {
       .logBatch({ runId: 'f'.repeat(32), tags: [{ key: 'a', value: 'b' }] })
       .catch((e: unknown) => e);
     expect(unknownRun).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST', httpStatus: 404, retryable: false });
+  });
+
+  it('round-trips a TrainJobSpec and an oversized value through real params and tags', async () => {
+    const exp = await mlflow.ensureExperiment(`spec-${randomUUID()}`);
+    const run = await mlflow.createRun({ experimentId: exp.experiment_id });
+    const fields = toMlflowParams(SPEC);
+    for (const batch of batchForLogBatch(fields)) await mlflow.logBatch({ runId: run.info.run_id, ...batch });
+    const got = (await mlflow.getRun(run.info.run_id))!;
+    expect(got.data.params).toContainEqual({ key: 'hyperparams.lr', value: '0.0002' });
+    expect(fromMlflowParams(got.data.params!, got.data.tags!)).toEqual(SPEC);
+
+    // The server truncates param values over 6000 characters; the chunked encoding survives it.
+    const big = { notes: 'é😀x'.repeat(5000), list: [1, 'two', null, false, { deep: [] }] };
+    const other = await mlflow.createRun({ experimentId: exp.experiment_id });
+    const encoded = toMlflowFields(big, 'extra');
+    for (const batch of batchForLogBatch(encoded))
+      await mlflow.logBatch({ runId: other.info.run_id, ...batch });
+    const back = (await mlflow.getRun(other.info.run_id))!;
+    expect(fromMlflowFields(back.data.params!, back.data.tags!, 'extra')).toEqual(big);
   });
 
   it('logs a dataset input with its digest', async () => {
