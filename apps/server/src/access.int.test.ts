@@ -215,6 +215,22 @@ function matrix(a: {
       allowedStatus: 503,
       body: () => ({ run_ids: ['r1', 'r2'] }),
     },
+    // Experiment tracking answers 503 here too (no MLflow): after the role and project checks.
+    {
+      method: 'GET',
+      path: `/training/jobs/${a.jobId}/experiment-run`,
+      need: 'viewer',
+      resource: true,
+      allowedStatus: 503,
+    },
+    { method: 'POST', path: '/tracking/backfill', need: 'admin', allowedStatus: 503, body: () => ({}) },
+    {
+      method: 'POST',
+      path: '/tracking/backfill',
+      need: 'orgAdmin',
+      allowedStatus: 503,
+      body: () => ({ all_projects: true }),
+    },
     { method: 'GET', path: '/audit', need: 'admin' },
     { method: 'GET', path: '/audit/verify', need: 'orgAdmin' },
   ];

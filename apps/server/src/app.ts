@@ -8,7 +8,7 @@ import {
   serializerCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { PlatformContext, Services } from '@llmops/core';
+import type { PlatformContext, Services, TrackingService } from '@llmops/core';
 import { errorEnvelopeSchema } from '@llmops/spec';
 import { auditPlugin } from './plugins/audit.ts';
 import { authPlugin } from './plugins/auth.ts';
@@ -21,6 +21,7 @@ import { healthRoutes } from './modules/health/health.routes.ts';
 import { identityRoutes } from './modules/identity/identity.routes.ts';
 import { registryRoutes } from './modules/registry/registry.routes.ts';
 import { servingRoutes } from './modules/serving/serving.routes.ts';
+import { trackingRoutes } from './modules/tracking/tracking.routes.ts';
 import { trainingRoutes } from './modules/training/training.routes.ts';
 import { API_PREFIX, type ModuleOptions } from './modules/types.ts';
 
@@ -32,6 +33,8 @@ export interface AppOptions {
   bodyLimitBytes: number;
   uploadLimitBytes: number;
   logger?: FastifyServerOptions['logger'];
+  /** Experiment tracking (run view, backfill, health); absent or null when disabled. */
+  tracking?: TrackingService | null;
 }
 
 /** Composes the HTTP app: external plugins, then the platform's plugins, then the routes. Never listens. */
@@ -82,6 +85,7 @@ export async function buildApp(opts: AppOptions) {
     platform: opts.platform,
     uploadLimitBytes: opts.uploadLimitBytes,
     version: opts.version,
+    tracking: opts.tracking ?? null,
   };
   await app.register(
     async (api) => {
@@ -91,6 +95,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(trainingRoutes, moduleOpts);
       await api.register(servingRoutes, moduleOpts);
       await api.register(auditRoutes, moduleOpts);
+      await api.register(trackingRoutes, moduleOpts);
       await api.register(registryRoutes, moduleOpts);
       await api.register(experimentsRoutes, moduleOpts);
       api.get('/openapi.json', { config: { auth: false }, schema: { hide: true } }, async () =>

@@ -215,6 +215,24 @@ export const jobEstimatesSchema = z.object({
   costUsd: z.number().nullable(),
 });
 
+export const TRACKING_STATUSES = ['ok', 'degraded', 'disabled'] as const;
+
+export const jobTrackingSchema = z
+  .object({
+    status: z
+      .enum(TRACKING_STATUSES)
+      .describe(
+        'ok: delivered to MLflow; degraded: delivery failing and retried; disabled: tracking was off',
+      ),
+    error: z.string().nullable(),
+    runId: z.string().nullable(),
+    experimentId: z.string().nullable(),
+    modelVersion: z.string().nullable().describe('Version registered in the MLflow model registry'),
+    pendingRows: z.number().int().describe('Outbox rows still to deliver'),
+    rejectedRows: z.number().int().describe('Outbox rows MLflow rejected for good (set aside)'),
+  })
+  .meta({ id: 'JobTracking' });
+
 export const trainingJobSchema = z
   .object({
     id: z.string(),
@@ -237,6 +255,10 @@ export const trainingJobSchema = z
       .nullable()
       .optional()
       .describe('Place in the admission queue while QUEUED (GET of one job only)'),
+    tracking: jobTrackingSchema
+      .nullable()
+      .optional()
+      .describe('Experiment tracking state (GET of one job only)'),
     createdBy: z.string(),
     createdAt: iso,
     updatedAt: iso,
@@ -381,6 +403,15 @@ export const healthSchema = z.object({
       status: z.enum(['ok', 'degraded', 'down', 'disabled']),
       latencyMs: z.number().nullable(),
       error: z.string().nullable(),
+      backlog: z
+        .object({
+          pending: z.number().int(),
+          rejected: z.number().int(),
+          oldestAgeSeconds: z.number().nullable(),
+        })
+        .nullable()
+        .optional()
+        .describe('Tracking outbox (mlflow check only): rows to deliver, rows set aside, age of the oldest'),
     }),
   ),
 });
@@ -568,3 +599,49 @@ export const runComparisonSchema = z
     ),
   })
   .meta({ id: 'RunComparison' });
+
+// ---- Experiment tracking ------------------------------------------------------------------------------
+
+const trackedMetricValue = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
+
+export const jobExperimentRunSchema = z
+  .object({
+    run_id: z.string(),
+    experiment_id: z.string(),
+    status: z.enum(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED']),
+    start_time: iso.nullable(),
+    end_time: iso.nullable(),
+    metrics: z.record(z.string(), trackedMetricValue).describe('Latest value per metric key, from MLflow'),
+    model_version: z.string().nullable(),
+    tracking_status: z.enum(TRACKING_STATUSES),
+    tracking_error: z.string().nullable(),
+    pending_rows: z.number().int(),
+    rejected_rows: z.number().int(),
+    ui_url: z.string().describe('The run in the MLflow UI'),
+  })
+  .meta({ id: 'JobExperimentRun' });
+
+export const trackingBackfillRequestSchema = z
+  .object({
+    dry_run: z.boolean().default(false).describe('List the jobs that would be backfilled; change nothing'),
+    all_projects: z
+      .boolean()
+      .default(false)
+      .describe('Every project (organisation administrators); otherwise the selected project (admins)'),
+  })
+  .strict()
+  .meta({ id: 'TrackingBackfillRequest' });
+
+export const trackingBackfillResultSchema = z
+  .object({
+    dry_run: z.boolean(),
+    jobs: z.array(
+      z.object({
+        job_id: z.string(),
+        status: z.string(),
+        rows: z.number().int().describe('Outbox rows rebuilt from the job events (0 in a dry run)'),
+      }),
+    ),
+    rows: z.number().int(),
+  })
+  .meta({ id: 'TrackingBackfillResult' });

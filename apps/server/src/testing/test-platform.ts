@@ -6,6 +6,7 @@ import { loadPlatformConfig, type PlatformConfig } from '@llmops/config';
 import {
   createLocalArtifactStore,
   createServices,
+  createTrackingService,
   type GpuDetection,
   type JobLogLocator,
   type JobOrchestrator,
@@ -82,6 +83,8 @@ export async function createTestPlatform(
     },
     bodyLimitBytes: opts.bodyLimitBytes ?? config.policies.request_body_limit_bytes,
     uploadLimitBytes: opts.uploadLimitBytes ?? config.policies.upload_limit_bytes,
+    // Experiment tracking follows the MLflow client: on when one is given.
+    tracking: opts.mlflow ? createTrackingService({ db, mlflow: opts.mlflow }) : null,
   });
   await app.ready();
 

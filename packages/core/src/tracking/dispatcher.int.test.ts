@@ -6,6 +6,7 @@ import { createTestDb, seedProject, testDbKind } from '@llmops/testing';
 import type { SeededProject, TestDb } from '@llmops/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTrackingDispatcher, experimentNameOf, JOB_ID_TAG } from './dispatcher.ts';
+import type { Actor } from '../identity/actor.ts';
 import { FakeMlflow } from './testing/fake-mlflow.ts';
 import { createTrackingService } from './tracking.service.ts';
 
@@ -278,16 +279,30 @@ describe(`tracking dispatcher (${testDbKind()})`, () => {
     expect((await db.repos.tracking.getJobTracking(jobId))!.trackingStatus).toBe('disabled');
 
     const service = createTrackingService({ db, mlflow: fake.api() });
-    const dry = await service.backfill({ dryRun: true });
+    const admin: Actor = {
+      userId: home.user.id,
+      userName: 'admin',
+      tokenId: 't',
+      orgAdmin: false,
+      project: { id: home.project.id, slug: home.project.slug, organisationId: home.org.id },
+      role: 'admin',
+    };
+    await expect(service.backfill({ ...admin, role: 'editor' }, { dryRun: true })).rejects.toThrow(
+      /'admin' role/,
+    );
+    await expect(service.backfill(admin, { dryRun: true, allProjects: true })).rejects.toThrow(
+      /organisation administrators/,
+    );
+    const dry = await service.backfill(admin, { dryRun: true });
     expect(dry.jobs.map((j) => j.jobId)).toContain(jobId);
     expect(await db.repos.tracking.listRows(jobId)).toEqual([]);
 
     const seen: string[] = [];
-    const report = await service.backfill({ onProgress: (item) => seen.push(item.jobId) });
+    const report = await service.backfill(admin, { onProgress: (item) => seen.push(item.jobId) });
     expect(seen).toContain(jobId);
     expect(report.jobs.find((j) => j.jobId === jobId)!.rows).toBe(5);
     await drain(dispatcher(fake));
-    const again = await service.backfill();
+    const again = await service.backfill(admin);
     expect(again.jobs.map((j) => j.jobId)).not.toContain(jobId);
     await drain(dispatcher(fake));
 
@@ -299,7 +314,7 @@ describe(`tracking dispatcher (${testDbKind()})`, () => {
     expect((await db.repos.tracking.getJobTracking(jobId))!.trackingStatus).toBe('ok');
 
     const disabled = createTrackingService({ db, mlflow: null });
-    await expect(disabled.backfill()).rejects.toThrow(/tracking is disabled/);
+    await expect(disabled.backfill(admin)).rejects.toThrow(/tracking is disabled/);
     await expect(disabled.experimentRun(home.project.id, jobId)).rejects.toThrow(/tracking is disabled/);
   });
 

@@ -1,6 +1,9 @@
 import type { Db, JobTracking } from '@llmops/db';
+
+export type { JobTracking as JobTrackingView } from '@llmops/db';
 import type { MlflowApi, RunStatus } from '@llmops/integrations-mlflow';
 import { createError } from '../errors.ts';
+import { requireRole, type Actor } from '../identity/actor.ts';
 import { messageOf } from './delivery.ts';
 import type { DispatcherState } from './dispatcher.ts';
 
@@ -46,6 +49,17 @@ export interface TrackingServiceDeps {
   mlflow: MlflowApi | null;
   /** The running dispatcher's state, when this process delivers. */
   dispatcher?: () => DispatcherState | null;
+}
+
+/**
+ * Who may backfill what: every project for organisation administrators (`allProjects`), otherwise the
+ * actor's project for its admins. Returns the project id, or undefined for every project.
+ */
+export function backfillScope(actor: Actor, allProjects: boolean): string | undefined {
+  if (!allProjects) return requireRole(actor, 'admin').id;
+  if (!actor.orgAdmin)
+    throw createError('FORBIDDEN', 'Only organisation administrators can backfill every project');
+  return undefined;
 }
 
 /** Read side of experiment tracking (the API) and the backfill. */
@@ -131,18 +145,22 @@ export function createTrackingService(deps: TrackingServiceDeps) {
      * delivers them (finding an existing run by its job-id tag, so running this twice creates nothing twice).
      */
     async backfill(
+      actor: Actor,
       options: {
         dryRun?: boolean;
+        /** Every project (organisation administrators); otherwise the actor's project (admins). */
+        allProjects?: boolean;
         onProgress?: (item: BackfillItem, index: number, total: number) => void;
       } = {},
     ): Promise<BackfillReport> {
       const dryRun = options.dryRun ?? false;
+      const scope = backfillScope(actor, options.allProjects ?? false);
       if (!mlflow && !dryRun)
         throw createError(
           'CONFLICT',
           'Experiment tracking is disabled (EXPERIMENT_TRACKING_ENABLED=false): nothing would deliver a backfill; enable it or use dry_run',
         );
-      const candidates = await db.repos.tracking.jobsWithoutRun();
+      const candidates = await db.repos.tracking.jobsWithoutRun(scope);
       const jobs: BackfillItem[] = [];
       let rows = 0;
       for (const [i, c] of candidates.entries()) {

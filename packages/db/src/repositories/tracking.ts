@@ -240,15 +240,20 @@ export function createTrackingRepository(sql: Sql) {
     },
 
     /** Ended jobs that have no run (tracking was disabled or down and their rows were dropped). */
-    async jobsWithoutRun(): Promise<{ jobId: string; projectId: string; status: string; pending: number }[]> {
+    async jobsWithoutRun(
+      projectId?: string,
+    ): Promise<{ jobId: string; projectId: string; status: string; pending: number }[]> {
+      if (projectId !== undefined && !isUuid(projectId)) return [];
       const rows = await sql.query<{ id: string; project_id: string; status: string; pending: string }>(
         `SELECT j.id, j.project_id, j.status,
                 (SELECT count(*) FROM tracking_outbox o WHERE o.job_id = j.id AND o.dead_at IS NULL) AS pending
            FROM training_jobs j
           WHERE j.status IN ${ENDED} AND j.mlflow_run_id IS NULL
+            AND ($1::uuid IS NULL OR j.project_id = $1)
             AND EXISTS (SELECT 1 FROM job_events e WHERE e.job_id = j.id
                          AND e.type = 'status_changed' AND e.to_status = 'RUNNING')
           ORDER BY j.created_at, j.id`,
+        [projectId ?? null],
       );
       return rows.map((r) => ({
         jobId: r.id,

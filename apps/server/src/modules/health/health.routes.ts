@@ -10,7 +10,7 @@ export interface HealthOptions extends ModuleOptions {
 
 export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (
   app,
-  { version, checkDatabase, platform },
+  { version, checkDatabase, platform, tracking },
 ) => {
   const started = Date.now();
   const tags = ['health'];
@@ -36,7 +36,7 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (
       schema: { tags, summary: 'Liveness and component health', response: { 200: envelope(healthSchema) } },
     },
     async () => {
-      const db = await database();
+      const [db, mlflow] = await Promise.all([database(), tracking ? tracking.health() : null]);
       return ok('Platform health', {
         status: db.status === 'ok' ? ('ok' as const) : ('degraded' as const),
         version,
@@ -48,6 +48,15 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (
             latencyMs: null,
             error: platform.gpu.state === 'unknown' ? platform.gpu.reason : null,
           },
+          // Tracking never makes the platform unhealthy: jobs run on and delivery catches up.
+          mlflow: mlflow
+            ? {
+                status: mlflow.status,
+                latencyMs: mlflow.latencyMs,
+                error: mlflow.error,
+                backlog: mlflow.backlog,
+              }
+            : { status: 'disabled' as const, latencyMs: null, error: null },
         },
       });
     },

@@ -19,6 +19,7 @@ import { actorOf } from '../../plugins/auth.ts';
 import { ok, toJob } from '../mappers.ts';
 import type { ModuleOptions } from '../types.ts';
 import { streamJobLogs } from './log-stream.ts';
+import { toJobTracking } from '../tracking/tracking.routes.ts';
 
 const jobParams = z.object({ jobId: z.string().min(1).max(200) });
 const idempotencyHeaders = z.object({ 'idempotency-key': z.string().trim().min(1).max(200).optional() });
@@ -32,7 +33,10 @@ const jobEventSchema = z.object({
   createdAt: z.string(),
 });
 
-export const trainingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { services, platform }) => {
+export const trainingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (
+  app,
+  { services, platform, tracking },
+) => {
   const { training, compliance, jobControl } = services;
   const tags = ['training'];
   const price = (gpuType: string) => findGpuType(platform.config, gpuType)?.price_per_gpu_hour ?? null;
@@ -130,7 +134,8 @@ export const trainingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, 
     async (req) => {
       const job = await training.get(actorOf(req), req.params.jobId);
       const queue = job.status === 'QUEUED' ? await jobControl.queuePosition(job.id) : null;
-      return ok('Training job', { ...toJob(job, price), queue });
+      const tracked = tracking ? toJobTracking(await tracking.jobTracking(job.id)) : null;
+      return ok('Training job', { ...toJob(job, price), queue, tracking: tracked });
     },
   );
 
