@@ -46,7 +46,7 @@ beforeAll(async () => {
       source: 's3://models/llama-sft',
       tags: [scope, { key: 'llmops.job_id', value: job }],
     });
-  const experimentId = await mlflow.createExperiment('llmops-default');
+  const experimentId = await mlflow.createExperiment('default/default');
   for (const lr of ['0.001', '0.002']) {
     const run = await mlflow.createRun({ experimentId, tags: [scope] });
     await mlflow.logBatch({

@@ -50,7 +50,7 @@ export function createServices(deps: ServiceDeps) {
       mlflow: deps.mlflow ?? null,
       gates: deps.promotionGates ?? [],
     }),
-    experiments: createExperimentsService({ mlflow: deps.mlflow ?? null }),
+    experiments: createExperimentsService({ db: deps.db, mlflow: deps.mlflow ?? null }),
   };
 }
 

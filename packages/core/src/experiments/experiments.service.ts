@@ -1,3 +1,4 @@
+import type { Db } from '@llmops/db';
 import type { MlflowApi, Run } from '@llmops/integrations-mlflow';
 import { MAX_COMPARED_RUNS } from '@llmops/spec';
 import { createError } from '../errors.ts';
@@ -11,15 +12,15 @@ import {
   type ParamRow,
   type WireMetricValue,
 } from './compare.ts';
+import { experimentNameOf } from '../tracking/dispatcher.ts';
 import { buildRunFilters, searchMerged } from './search.ts';
 
 export interface ExperimentsServiceDeps {
+  db: Db;
   mlflow?: MlflowApi | null;
-  /** The MLflow experiment that holds a project's runs; default `llmops-<project slug>`. */
-  experimentName?: (project: ActorProject) => string;
+  /** The MLflow experiment that holds a project's runs; default `<organisation slug>/<project slug>`. */
+  experimentName?: (project: ActorProject) => Promise<string>;
 }
-
-export const defaultExperimentName = (project: Pick<ActorProject, 'slug'>) => `llmops-${project.slug}`;
 
 export interface ExperimentRunView {
   runId: string;
@@ -66,15 +67,19 @@ export function toExperimentRun(mlflow: MlflowApi, run: Run): ExperimentRunView 
 
 /** Searching and comparing the project's runs in MLflow; nothing is copied into the platform. */
 export function createExperimentsService(deps: ExperimentsServiceDeps) {
-  const experimentName = deps.experimentName ?? defaultExperimentName;
+  // The same name the tracking dispatcher creates the project's experiment under.
+  const experimentName =
+    deps.experimentName ??
+    (async (project: ActorProject) => {
+      const org = await deps.db.repos.orgs.getById(project.organisationId);
+      return experimentNameOf(org?.slug ?? project.organisationId, project.slug);
+    });
   const api = () => requireMlflow(deps.mlflow);
 
   const inProject = (run: Run, project: ActorProject) =>
     tagsToRecord(run.data.tags)[LLMOPS_TAGS.projectId] === project.id;
 
   return {
-    experimentName,
-
     async searchRuns(
       actor: Actor,
       q: {
@@ -95,7 +100,8 @@ export function createExperimentsService(deps: ExperimentsServiceDeps) {
         to: q.to,
       });
       const mlflow = api();
-      const experiment = await callMlflow(mlflow, (m) => m.getExperimentByName(experimentName(project)));
+      const name = await experimentName(project);
+      const experiment = await callMlflow(mlflow, (m) => m.getExperimentByName(name));
       if (!experiment || experiment.lifecycle_stage === 'deleted')
         return { items: [], nextPageToken: null, experimentId: null };
       const page = await callMlflow(mlflow, (m) =>

@@ -12,12 +12,29 @@ describe('buildRunFilters', () => {
   });
 
   it('turns model and dataset alternatives into one filter per combination (MLflow has no OR)', () => {
-    const filters = buildRunFilters({ projectId: P, model: 'llama-sft', dataset: 'abc123' });
-    expect(filters).toEqual([
-      `${scope} AND params.\`output.artifact_name\` = 'llama-sft' AND datasets.name = 'abc123'`,
-      `${scope} AND params.\`output.artifact_name\` = 'llama-sft' AND datasets.digest = 'abc123'`,
-      `${scope} AND params.\`base_model_ref\` = 'llama-sft' AND datasets.name = 'abc123'`,
-      `${scope} AND params.\`base_model_ref\` = 'llama-sft' AND datasets.digest = 'abc123'`,
+    const filters = buildRunFilters({ projectId: P, model: 'llama-sft', dataset: 'chat_pairs' });
+    const model = [
+      "params.`output.artifact_name` = 'llama-sft'",
+      "params.`base_model_ref` = 'llama-sft'",
+      "tags.`llmops.artifact_name` = 'llama-sft'",
+      "tags.`llmops.base_model` = 'llama-sft'",
+    ];
+    const dataset = [
+      "datasets.name = 'chat_pairs'",
+      "datasets.name LIKE 'chat_pairs@%'",
+      "datasets.digest = 'chat_pairs'",
+    ];
+    expect(filters).toEqual(model.flatMap((m) => dataset.map((d) => `${scope} AND ${m} AND ${d}`)));
+  });
+
+  it('matches a full SHA-256 by the 36 characters MLflow keeps, and name@version exactly', () => {
+    const sha = 'a'.repeat(64);
+    expect(buildRunFilters({ projectId: P, dataset: sha })).toContain(
+      `${scope} AND datasets.digest = '${'a'.repeat(36)}'`,
+    );
+    expect(buildRunFilters({ projectId: P, dataset: 'pairs@v1' })).toEqual([
+      `${scope} AND datasets.name = 'pairs@v1'`,
+      `${scope} AND datasets.digest = 'pairs@v1'`,
     ]);
   });
 

@@ -3,13 +3,16 @@ import { createError } from '../errors.ts';
 import { filterLiteral, LLMOPS_TAGS } from '../registry/mlflow.ts';
 
 /**
- * Run keys the search matches on. Runs carry the TrainJobSpec as params under its dotted paths
- * (output.artifact_name is the registered model name) and the platform's tags.
+ * Where a run names its model. The TrainJobSpec is logged as params under its dotted paths
+ * (output.artifact_name is the registered model name, base_model_ref the base model); the spec converter
+ * also writes the search tags llmops.artifact_name and llmops.base_model. Both are searched.
  */
-export const RUN_KEYS = {
-  registeredModel: 'output.artifact_name',
-  baseModel: 'base_model_ref',
-} as const;
+export const RUN_MODEL_FIELDS = [
+  'params.`output.artifact_name`',
+  'params.`base_model_ref`',
+  'tags.`llmops.artifact_name`',
+  'tags.`llmops.base_model`',
+] as const;
 
 export interface RunSearch {
   projectId: string;
@@ -51,14 +54,16 @@ export function buildRunFilters(q: RunSearch): string[] {
   const alternatives: string[][] = [];
   if (q.model) {
     const v = filterLiteral(q.model, 'model');
-    alternatives.push([
-      `params.\`${RUN_KEYS.registeredModel}\` = ${v}`,
-      `params.\`${RUN_KEYS.baseModel}\` = ${v}`,
-    ]);
+    alternatives.push(RUN_MODEL_FIELDS.map((field) => `${field} = ${v}`));
   }
   if (q.dataset) {
-    const v = filterLiteral(q.dataset, 'dataset');
-    alternatives.push([`datasets.name = ${v}`, `datasets.digest = ${v}`]);
+    // Runs name their dataset input `<name>@<version>`; MLflow keeps the first 36 characters of a digest.
+    const d = q.dataset;
+    const alts = [`datasets.name = ${filterLiteral(d, 'dataset')}`];
+    if (!d.includes('@') && !d.includes('%'))
+      alts.push(`datasets.name LIKE ${filterLiteral(`${d}@%`, 'dataset')}`);
+    alts.push(`datasets.digest = ${filterLiteral(d.slice(0, 36), 'dataset')}`);
+    alternatives.push(alts);
   }
   let filters = [common];
   for (const alts of alternatives) filters = filters.flatMap((f) => alts.map((a) => [...f, a]));

@@ -5,7 +5,8 @@ import { createError, isLlmopsError, type LlmopsError } from '../errors.ts';
 export const LLMOPS_TAGS = {
   projectId: 'llmops.project_id',
   jobId: 'llmops.job_id',
-  datasetDigest: 'llmops.dataset_digest',
+  /** SHA-256 of the training dataset, on model versions. */
+  datasetDigest: 'llmops.dataset_sha256',
   specHash: 'llmops.spec_hash',
   runtimeVersion: 'llmops.runtime_version',
 } as const;

@@ -22,7 +22,7 @@ async function registerModel(mlflow: InMemoryMlflow, projectId: string, name: st
       tags: [
         { key: 'llmops.project_id', value: projectId },
         { key: 'llmops.job_id', value: `job-${i}` },
-        { key: 'llmops.dataset_digest', value: `digest-${i}` },
+        { key: 'llmops.dataset_sha256', value: `digest-${i}` },
       ],
     });
 }
