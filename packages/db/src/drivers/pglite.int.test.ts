@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,6 +27,31 @@ describe('embedded PGlite on disk', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('initialises a fresh data directory in a child process, so this process never runs initdb', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'llmops-db-'));
+    const dataDir = join(dir, 'pgdata');
+    const before = process.memoryUsage().external;
+    const db = await createDb({ kind: 'pglite', dataDir });
+    try {
+      expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
+      // initdb in this process would grow PGlite's memory to ~600 MiB; opening an initialised cluster
+      // stays near 200 MiB.
+      expect(process.memoryUsage().external - before).toBeLessThan(400 * 2 ** 20);
+      await db.migrate();
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('names the directory when it cannot be initialised', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'llmops-db-'));
+    const blocker = join(dir, 'file');
+    await writeFile(blocker, 'not a directory');
+    await expect(createDb({ kind: 'pglite', dataDir: join(blocker, 'pgdata') })).rejects.toThrow(
+      join(blocker, 'pgdata'),
+    );
   });
 
   it('refuses statements after close with a clear error', async () => {

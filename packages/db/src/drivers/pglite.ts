@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import type { Transaction } from '@electric-sql/pglite';
 import { DbError, toDbError } from '../errors.ts';
@@ -36,7 +39,10 @@ export async function createPgliteImage(prepare: (sql: Sql) => Promise<void>): P
 }
 
 async function openPglite({ dataDir, loadDataDir }: PgliteOptions): Promise<PGlite> {
-  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+  if (dataDir !== undefined) {
+    await mkdir(dataDir, { recursive: true });
+    if (!loadDataDir) await initialiseInChild(dataDir);
+  }
   const pg = new PGlite({
     ...(dataDir === undefined ? {} : { dataDir }),
     ...(loadDataDir ? { loadDataDir } : {}),
@@ -50,6 +56,34 @@ async function openPglite({ dataDir, loadDataDir }: PgliteOptions): Promise<PGli
     });
   }
   return pg;
+}
+
+const INIT_SCRIPT = fileURLToPath(new URL('./pglite-init.mjs', import.meta.url));
+const INIT_TIMEOUT_MS = 120_000;
+
+/**
+ * Runs initdb for an empty data directory in a short-lived child process. In this process it would grow
+ * PGlite's WebAssembly memory to ~600 MiB for good; opening an initialised directory takes ~200 MiB.
+ */
+async function initialiseInChild(dataDir: string): Promise<void> {
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return;
+  await new Promise<void>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [INIT_SCRIPT, dataDir],
+      { timeout: INIT_TIMEOUT_MS, env: { ...process.env, NODE_OPTIONS: '' } },
+      (error, _stdout, stderr) => {
+        if (!error) return resolve();
+        const detail = stderr.trim().split('\n').slice(-5).join('\n') || error.message;
+        reject(
+          new DbError(`cannot initialise the embedded database in ${dataDir}: ${detail}`, {
+            code: 'open_failed',
+            cause: error,
+          }),
+        );
+      },
+    );
+  });
 }
 
 class PgliteSql implements Sql {
