@@ -85,6 +85,7 @@ export async function startExecution(opts: {
         runsDir: runsDirOf(env),
         artifactsDir: join(env.LLMOPS_HOME, 'artifacts'),
         maxConcurrentRuns: env.LLMOPS_MAX_CONCURRENT_RUNS,
+        bundleCacheDir: join(env.LLMOPS_HOME, 'cache'),
         adjustSpec: syntheticRuns(env.LLMOPS_SYNTHETIC_RUNS),
         onFatalError: (e) => print(`execution: worker stopped: ${(e as Error).message}`),
       });

@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from './activities/index.ts';
 import { signalAdmission } from './activities/admission.ts';
+import { cachedWorkflowBundle } from './bundle.ts';
 import type { Executor } from '@llmops/core';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -23,8 +24,10 @@ export interface WorkerDeps {
   maxRunsPerProject?: number | null;
   /** Default TRAINING_TASK_QUEUE; each task queue has its own admission queue. */
   taskQueue?: string;
-  /** A bundle made once with `bundleWorkflows()`; default: bundle at start (a few seconds). */
-  workflowBundle?: WorkflowBundle;
+  /** A bundle made once with `bundleWorkflows()`; default: the cached bundle file, or bundle at start. */
+  workflowBundle?: WorkflowBundle | { codePath: string };
+  /** Where `cachedWorkflowBundle` keeps the bundle file (no workflowBundle given); default: bundle in process. */
+  bundleCacheDir?: string;
   /** Steps between checkpoints written by the runtime (default 50). */
   checkpointEveryNSteps?: number;
   /** Last word on every resolved runtime spec, e.g. the runtime's synthetic mode for load tests. */
@@ -64,7 +67,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     maxConcurrentRuns: deps.maxConcurrentRuns,
     maxRunsPerProject: deps.maxRunsPerProject ?? null,
   };
-  const workflowBundle = deps.workflowBundle ?? (await bundleWorkflows());
+  const workflowBundle =
+    deps.workflowBundle ??
+    (deps.bundleCacheDir ? await cachedWorkflowBundle(deps.bundleCacheDir) : await bundleWorkflows());
   const clientConnection = await Connection.connect({ address: deps.temporal.address });
   let nativeConnection: NativeConnection | undefined;
   try {
