@@ -14,9 +14,13 @@ const dir = fileURLToPath(new URL('./__histories__/', import.meta.url));
 describe('workflow replay', () => {
   it('replays every recorded history deterministically', async () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+    // `*.before-<patch>.json`: recorded before a patch; they keep the pre-patch code path replaying.
     expect(files).toEqual([
+      'admission.before-batch-grants-and-local-activities.json',
       'admission.json',
+      'training-job-paused-resumed.before-batch-grants-and-local-activities.json',
       'training-job-paused-resumed.json',
+      'training-job-succeeded.before-batch-grants-and-local-activities.json',
       'training-job-succeeded.json',
     ]);
     const workflowBundle = await bundleWorkflows();

@@ -21,7 +21,9 @@ import {
   defineSignal,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
   type SignalDefinition,
@@ -47,6 +49,18 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+/**
+ * The same short database activities run as local activities since the local-db-activities patch: they
+ * execute inside the workflow task that needs them, so a job goes from admitted to RUNNING in one
+ * workflow task instead of four activity round trips through the Temporal server.
+ */
+const localActs = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  localRetryThreshold: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+const LOCAL_DB_PATCH = 'local-db-activities';
+
 function messageOf(error: unknown): string {
   if (error instanceof ActivityFailure && error.cause) return error.cause.message;
   return error instanceof Error ? error.message : String(error);
@@ -68,6 +82,9 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
   const { jobId, timing } = input;
   const info = workflowInfo();
   const admissionId = admissionWorkflowId(info.taskQueue);
+  // Decided once, before the first command, and kept for the whole execution (histories from before the
+  // patch replay with regular activities).
+  const db = patched(LOCAL_DB_PATCH) ? localActs : acts;
 
   const run = proxyActivities<Pick<Activities, 'runAttempt'>>({
     startToCloseTimeout: timing.runTimeoutMs,
@@ -139,7 +156,7 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
     if (TERMINAL.includes(st.state) || st.priority === c.priority) return;
     const from = st.priority;
     st.priority = c.priority;
-    await acts.recordJobEvent({
+    await db.recordJobEvent({
       jobId,
       type: 'priority_changed',
       actor: c.actor,
@@ -166,7 +183,7 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
   }
 
   async function moveTo(to: JobState, actor: string, detail: Record<string, unknown> = {}): Promise<void> {
-    await acts.transitionJob({ jobId, from: [st.state], to, actor, detail });
+    await db.transitionJob({ jobId, from: [st.state], to, actor, detail });
     st.state = to;
   }
 
@@ -262,7 +279,7 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
     ticket = `${info.runId}/${tickets}`;
     admitted = false;
     const enqueuedPriority = st.priority;
-    await acts.enqueueForAdmission({ jobId, projectId, priority: enqueuedPriority, submittedAt, ticket });
+    await db.enqueueForAdmission({ jobId, projectId, priority: enqueuedPriority, submittedAt, ticket });
     if (st.priority !== enqueuedPriority)
       await tellAdmission(reprioritiseSignal, { jobId, priority: st.priority });
     await condition(() => admitted || cancelReq !== null);
@@ -279,7 +296,7 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
       }
       let plan: RunPlan;
       try {
-        plan = await acts.prepareRun({ jobId, attempt: attempts + 1, resumeFrom });
+        plan = await db.prepareRun({ jobId, attempt: attempts + 1, resumeFrom });
       } catch (error) {
         return failed(messageOf(error));
       }
@@ -288,7 +305,7 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
       st.attempt = attempts;
       st.step = null;
       st.totalSteps = null;
-      await acts.recordJobEvent({
+      await db.recordJobEvent({
         jobId,
         type: 'attempt_started',
         actor: WORKER,
@@ -333,7 +350,7 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
       failures += 1;
       const retrying = o.retryable && failures < input.attemptRetry.maxAttempts;
       const wait = retrying ? backoffMs(failures) : null;
-      await acts.recordJobEvent({
+      await db.recordJobEvent({
         jobId,
         type: 'attempt_failed',
         actor: WORKER,
@@ -353,7 +370,7 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
     }
   }
 
-  const job = await acts.loadJob({ jobId });
+  const job = await db.loadJob({ jobId });
   projectId = job.projectId;
   submittedAt = job.submittedAt;
   st.state = job.status;
