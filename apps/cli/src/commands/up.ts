@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,8 +10,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import yoctoSpinner from 'yocto-spinner';
 import { API_PATH, createClient } from '@llmops/client';
+import { startMlflowServer, type MlflowServer } from '@llmops/integrations-mlflow';
 import { startTemporalDevServer, type DevServer } from '@llmops/orchestration';
-import { ensurePythonEnv } from '@llmops/pyenv';
+import { ensureMlflowEnv, ensurePythonEnv } from '@llmops/pyenv';
 import type { Ctx, OutStream } from '../context.ts';
 import { renderFields, renderTable } from '../output.ts';
 import { nonNegativeInt, positiveInt, type Run } from '../program.ts';
@@ -104,12 +106,13 @@ function exitCodeOf(e: Exit): number {
   return 128 + (e.signal ? (constants.signals[e.signal] ?? 0) : 1);
 }
 
-function readyBanner(url: string, home: string): string {
+function readyBanner(url: string, home: string, mlflowUrl: string | null): string {
   const token = join(home, 'admin-token');
   const fields: [string, unknown][] = [
     ['API', `${url}${API_PATH}`],
     ['docs', `${url}${API_PATH}/docs`],
   ];
+  if (mlflowUrl) fields.push(['MLflow UI', mlflowUrl]);
   if (existsSync(token)) fields.push(['admin token', token]);
   return `LLM Ops Platform is up at ${url}\n${renderFields(fields)}Stop it with Ctrl-C.\n`;
 }
@@ -173,6 +176,58 @@ async function startExecutionStack(
   return dev;
 }
 
+const FALSE_WORDS = new Set(['false', '0', 'no']);
+const MLFLOW_PORT = 5000;
+
+/** Tracking is on unless EXPERIMENT_TRACKING_ENABLED or MLFLOW_ENABLED is false (the platform's own rule). */
+export function wantsLocalMlflow(env: Record<string, string | undefined>): boolean {
+  const off = (v: string | undefined) => v !== undefined && FALSE_WORDS.has(v.trim().toLowerCase());
+  if (off(env.EXPERIMENT_TRACKING_ENABLED) || off(env.MLFLOW_ENABLED)) return false;
+  // A tracking server chosen by the user is theirs to run.
+  return !env.MLFLOW_TRACKING_URI?.trim();
+}
+
+/**
+ * The local MLflow server: its own Python environment (LLMOPS_HOME/mlflow-venv), data in LLMOPS_HOME/mlflow
+ * (SQLite + artifacts, kept across restarts), on 127.0.0.1:5000 when free, else a free port. The platform
+ * learns the URL through MLFLOW_TRACKING_URI. Skipped when tracking is off or MLFLOW_TRACKING_URI is set.
+ */
+async function startTrackingServer(
+  ctx: Ctx,
+  env: Record<string, string | undefined>,
+): Promise<MlflowServer | null> {
+  if (!wantsLocalMlflow(env)) return null;
+  const home = llmopsHome(env, ctx.io.cwd);
+  const prep = progress(ctx, 'Preparing MLflow (first start: a few minutes)');
+  const t0 = Date.now();
+  let mlflow;
+  try {
+    mlflow = await ensureMlflowEnv({ home, onProgress: (m) => ctx.note(`  ${m}\n`) });
+  } catch (e) {
+    prep.error('MLflow environment failed');
+    throw e;
+  }
+  prep.success(`MLflow ${mlflow.version} ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  const sp = progress(ctx, 'Starting MLflow');
+  const dataDir = join(home, 'mlflow');
+  await mkdir(dataDir, { recursive: true });
+  // Its request log would drown the platform's output: it goes to a file next to its data.
+  const log = createWriteStream(join(dataDir, 'mlflow.log'), { flags: 'a' });
+  const server = await startMlflowServer({
+    mlflowCli: mlflow.mlflowCli,
+    dataDir,
+    port: (await portFree(MLFLOW_PORT)) ? MLFLOW_PORT : undefined,
+    onLog: (line) => log.write(`${line}\n`),
+  }).catch((e: Error) => {
+    sp.error('MLflow did not start');
+    log.end();
+    throw e;
+  });
+  sp.success(`MLflow at ${server.url} (log: ${join(dataDir, 'mlflow.log')})`);
+  env.MLFLOW_TRACKING_URI = server.url;
+  return server;
+}
+
 function portFree(port: number): Promise<boolean> {
   return new Promise((res) => {
     const srv = createServer()
@@ -188,11 +243,28 @@ async function up(ctx: Ctx, o: UpOpts): Promise<number> {
   if (await answers(url)) {
     throw new Error(`a platform already answers at ${url}; stop it first or choose another --port`);
   }
-  const temporal = o.execution ? await startExecutionStack(ctx, env) : null;
+  // Ctrl-C while the stacks start: exit, and the exit hooks stop what was started (MLflow runs in a process
+  // group of its own, so the terminal's SIGINT does not reach it).
+  const early = () => process.exit(130);
+  process.once('SIGINT', early);
+  process.once('SIGTERM', early);
+  // Both need only their own Python environment: prepare and start them side by side.
+  const [temporal, mlflow] = await Promise.allSettled([
+    o.execution ? startExecutionStack(ctx, env) : null,
+    o.execution ? startTrackingServer(ctx, env) : null,
+  ]).finally(() => {
+    process.off('SIGINT', early);
+    process.off('SIGTERM', early);
+  });
   try {
-    return await runPlatform(ctx, o, env, url);
+    if (temporal.status === 'rejected') throw temporal.reason;
+    if (mlflow.status === 'rejected') throw mlflow.reason;
+    return await runPlatform(ctx, o, env, url, mlflow.value?.url ?? null);
   } finally {
-    await temporal?.stop();
+    await Promise.all([
+      temporal.status === 'fulfilled' ? temporal.value?.stop() : undefined,
+      mlflow.status === 'fulfilled' ? mlflow.value?.stop() : undefined,
+    ]);
   }
 }
 
@@ -201,6 +273,7 @@ async function runPlatform(
   o: UpOpts,
   env: Record<string, string | undefined>,
   startUrl: string,
+  mlflowUrl: string | null,
 ): Promise<number> {
   let url = startUrl;
   const child = spawn(process.execPath, ['--import', TSX_LOADER, PLATFORM_MAIN], {
@@ -245,7 +318,7 @@ async function runPlatform(
       return e.code && e.code !== 0 ? e.code : 1;
     }
     spinner.success(`Ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-    ctx.out(readyBanner(url, llmopsHome(env, ctx.io.cwd)));
+    ctx.out(readyBanner(url, llmopsHome(env, ctx.io.cwd), mlflowUrl));
     return exitCodeOf(await exited);
   } finally {
     stopForwarding();
@@ -262,7 +335,7 @@ export function registerPlatform(program: Command, run: Run): void {
     .option('--log-level <level>', 'platform log level (sets LOG_LEVEL; default warn)')
     .option(
       '--no-execution',
-      'serve the API only: no Python environment, no Temporal, jobs are stored but not run',
+      'serve the API only: no Python environments, no Temporal, no local MLflow; jobs are stored but not run',
     )
     .action(run<UpOpts>((ctx, o) => up(ctx, o)));
 

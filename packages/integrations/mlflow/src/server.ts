@@ -143,9 +143,13 @@ export async function startMlflowServer(opts: StartMlflowServerOptions): Promise
       return false;
     }
   };
+  // Our process exiting without stop() (process.exit, a crash) must not leave the group running.
+  const onExit = () => killGroup('SIGTERM');
+  process.on('exit', onExit);
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      process.off('exit', onExit);
       killGroup('SIGTERM');
       const deadline = Date.now() + grace;
       // The leader may exit before its workers: wait for the whole group, not just the child.
