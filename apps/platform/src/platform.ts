@@ -1,7 +1,13 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { databaseTarget, featureFlags, loadEnv, loadPlatformConfig, type PlatformEnv } from '@llmops/config';
-import { createLocalArtifactStore, createServices, detectGpu, type PlatformContext } from '@llmops/core';
+import {
+  createLocalArtifactStore,
+  createServices,
+  detectGpu,
+  mlflowFromEnv,
+  type PlatformContext,
+} from '@llmops/core';
 import { createDb, type Db } from '@llmops/db';
 import { buildApp, type App } from '@llmops/server';
 import { logLocator, startExecution } from './execution.ts';
@@ -52,6 +58,8 @@ export async function startPlatform(
       store,
       orchestrator: () => execution?.orchestrator ?? null,
       logs: execution?.logs ?? logLocator(env),
+      // The model registry and the experiments API read MLflow directly.
+      mlflow: mlflowFromEnv(env),
     });
 
     const boot = await services.identity.bootstrap({ bootstrapToken: env.LLMOPS_BOOTSTRAP_TOKEN });

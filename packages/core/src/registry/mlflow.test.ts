@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callMlflow, filterLiteral, mlflowFailure, requireMlflow } from './mlflow.ts';
+import { callMlflow, filterLiteral, mlflowFailure, mlflowFromEnv, requireMlflow } from './mlflow.ts';
 import { createInMemoryMlflow } from './in-memory-mlflow.ts';
 
 const api = createInMemoryMlflow('http://mlflow.example:5000');
@@ -38,5 +38,14 @@ describe('MLflow failures', () => {
     expect(filterLiteral('a', 'x')).toBe("'a'");
     expect(filterLiteral("a'b", 'x')).toBe('"a\'b"');
     expect(() => filterLiteral(`a'"b`, 'model')).toThrow(/model cannot contain both/);
+  });
+});
+
+describe('mlflowFromEnv', () => {
+  it('connects to MLFLOW_TRACKING_URI unless MLflow is switched off', () => {
+    expect(
+      mlflowFromEnv({ MLFLOW_ENABLED: true, MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000/' })?.baseUrl,
+    ).toBe('http://127.0.0.1:5000');
+    expect(mlflowFromEnv({ MLFLOW_ENABLED: false, MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' })).toBeNull();
   });
 });

@@ -1,4 +1,4 @@
-import type { MlflowApi } from '@llmops/integrations-mlflow';
+import { createMlflowClient, type MlflowApi } from '@llmops/integrations-mlflow';
 import { createError, isLlmopsError, type LlmopsError } from '../errors.ts';
 
 /** Tag keys the platform writes on MLflow runs, registered models and model versions. */
@@ -10,6 +10,17 @@ export const LLMOPS_TAGS = {
   specHash: 'llmops.spec_hash',
   runtimeVersion: 'llmops.runtime_version',
 } as const;
+
+/**
+ * The platform's MLflow client from configuration: null when MLflow is switched off (MLFLOW_ENABLED=false),
+ * in which case the registry and experiments answer 503 naming MLflow.
+ */
+export function mlflowFromEnv(env: {
+  MLFLOW_ENABLED: boolean;
+  MLFLOW_TRACKING_URI: string;
+}): MlflowApi | null {
+  return env.MLFLOW_ENABLED ? createMlflowClient({ baseUrl: env.MLFLOW_TRACKING_URI }) : null;
+}
 
 /** The MLflow client, or 503 naming MLflow when the platform runs without one. */
 export function requireMlflow(mlflow: MlflowApi | null | undefined): MlflowApi {
