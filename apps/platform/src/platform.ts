@@ -11,6 +11,7 @@ import {
 import { createDb, type Db } from '@llmops/db';
 import { buildApp, type App } from '@llmops/server';
 import { logLocator, startExecution } from './execution.ts';
+import { startTracking } from './tracking.ts';
 
 export const VERSION = '0.1.0';
 
@@ -52,6 +53,8 @@ export async function startPlatform(
       print(`execution: unavailable (${e.message}); jobs are stored and start when the platform reconnects`);
       return null;
     });
+    // Delivers the tracking outbox to MLflow (or prunes it when tracking is disabled).
+    const tracking = startTracking({ env, db, print });
     const services = createServices({
       db,
       platform,
@@ -89,6 +92,7 @@ export async function startPlatform(
       bodyLimitBytes: config.policies.request_body_limit_bytes,
       uploadLimitBytes: config.policies.upload_limit_bytes,
       logger: env.LOG_LEVEL === 'silent' ? false : { level: env.LOG_LEVEL },
+      tracking: tracking.service,
     });
     await app.listen({ port: env.PORT, host: env.HOST });
     const address = app.server.address();
@@ -97,6 +101,7 @@ export async function startPlatform(
     const flags = featureFlags(env);
     print(`LLM Ops Platform ${VERSION} (${env.ENVIRONMENT}) listening on ${url}`);
     print(`  execution: ${execution ? execution.describe : 'off'}`);
+    print(`  tracking: ${tracking.describe}`);
     print(
       `  API ${url}/llm-ops/v1 · docs ${url}/llm-ops/v1/docs · GPU ${gpu.state} (${gpu.reason}) · tracking ${flags.experimentTracking.enabled ? 'on' : 'off'}`,
     );
@@ -108,6 +113,7 @@ export async function startPlatform(
       async close() {
         clearInterval(purgeTimer);
         await app.close();
+        await tracking.close();
         await execution?.close();
         await db.close();
       },

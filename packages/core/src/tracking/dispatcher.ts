@@ -2,7 +2,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db, JobRow, OutboxRow } from '@llmops/db';
+import { toMlflowParams } from '@llmops/integrations-mlflow';
 import type { DatasetInput, KeyValue, MlflowApi, Run, RunInfo } from '@llmops/integrations-mlflow';
+import { trainJobSpecSchema } from '@llmops/spec';
 import { listAttempts } from '../execution/attempt-files.ts';
 import {
   backoffMs,
@@ -33,8 +35,8 @@ export interface TrackingDispatcherOptions {
   rowsPerPass?: number;
   /** Backoff cap; default 30 s. */
   maxBackoffMs?: number;
-  /** The job's submission as run params; swap in the integration's converter here. */
-  specParams?: (spec: Record<string, unknown>) => KeyValue[];
+  /** The job's submission as run params and tags; default `specFields`. */
+  specParams?: (spec: Record<string, unknown>) => { params: KeyValue[]; tags: KeyValue[] };
   log?: (line: string) => void;
 }
 
@@ -58,6 +60,16 @@ export interface TrackingDispatcher {
 /** An error of our own that a retry cannot fix (the row is set aside). */
 class PermanentError extends Error {
   readonly retryable = false;
+}
+
+/**
+ * The job's TrainJobSpec as run params and tags through the integration's lossless converter (it maps
+ * back with `fromMlflowParams`); a stored spec that no longer parses is flattened instead.
+ */
+export function specFields(spec: Record<string, unknown>): { params: KeyValue[]; tags: KeyValue[] } {
+  const parsed = trainJobSpecSchema.safeParse(spec.trainJobSpec);
+  if (parsed.success) return toMlflowParams(parsed.data);
+  return { params: flattenSpecParams(spec), tags: [] };
 }
 
 /** The experiment of a project: `<organisation slug>/<project slug>`. */
@@ -125,7 +137,7 @@ export function createTrackingDispatcher(options: TrackingDispatcherOptions): Tr
   const intervalMs = options.intervalMs ?? 500;
   const concurrency = options.concurrency ?? 4;
   const rowsPerPass = options.rowsPerPass ?? 500;
-  const specParams = options.specParams ?? flattenSpecParams;
+  const specParams = options.specParams ?? specFields;
   const log = options.log ?? (() => {});
   const runs = new Map<string, RunInfo>();
   const st: DispatcherState = {
@@ -210,7 +222,7 @@ export function createTrackingDispatcher(options: TrackingDispatcherOptions): Tr
       log(`tracking: created run ${run.info.run_id} for job ${job.id}`);
     }
     // Params are write-once (same value again is fine) and inputs de-duplicated: safe on every retry.
-    for (const part of splitLogBatch({ params: specParams(job.spec) }))
+    for (const part of splitLogBatch(specParams(job.spec)))
       await mlflow.logBatch({ runId: run.info.run_id, ...part });
     const input = await datasetInputOf(job);
     if (input) await mlflow.logInputs(run.info.run_id, [input]);
