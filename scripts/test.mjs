@@ -95,6 +95,7 @@ const DATABASE_TIERS = [
   'apps/cli/src/cli.int.test.ts',
   'apps/cli/src/jobs.int.test.ts',
   'apps/cli/src/registry.int.test.ts',
+  'apps/cli/src/tracking.int.test.ts',
 ];
 if (pgUrl) vitest('int-postgres', 'int', { DATABASE_URL: pgUrl }, DATABASE_TIERS);
 if (existsSync(join(root, 'runtimes/python/run-tests.sh'))) pytest();

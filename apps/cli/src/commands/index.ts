@@ -6,6 +6,7 @@ import { registerGovernance } from './governance.ts';
 import { registerIdentity } from './identity.ts';
 import { registerRegistry } from './registry.ts';
 import { registerServing } from './serving.ts';
+import { registerTracking } from './tracking.ts';
 import { registerTraining } from './training.ts';
 import { registerPlatform } from './up.ts';
 
@@ -18,4 +19,5 @@ export function registerCommands(program: Command, run: Run): void {
   registerServing(program, run);
   registerRegistry(program, run);
   registerExperiments(program, run);
+  registerTracking(program, run);
 }
