@@ -86,7 +86,12 @@ export function toRegistryModel(mlflow: MlflowApi, m: RegisteredModel): Registry
   };
 }
 
-export function toModelVersion(mlflow: MlflowApi, v: ModelVersion): ModelVersionView {
+/** `projectId`: the project of the registered model, when the version itself carries no project tag. */
+export function toModelVersion(
+  mlflow: MlflowApi,
+  v: ModelVersion,
+  projectId: string | null = null,
+): ModelVersionView {
   const tags = tagsToRecord(v.tags);
   return {
     name: v.name,
@@ -100,7 +105,7 @@ export function toModelVersion(mlflow: MlflowApi, v: ModelVersion): ModelVersion
     tags,
     lineage: {
       jobId: tags[LLMOPS_TAGS.jobId] ?? null,
-      projectId: tags[LLMOPS_TAGS.projectId] ?? null,
+      projectId: tags[LLMOPS_TAGS.projectId] ?? projectId,
       datasetDigest: tags[LLMOPS_TAGS.datasetDigest] ?? null,
       specHash: tags[LLMOPS_TAGS.specHash] ?? null,
       runtimeVersion: tags[LLMOPS_TAGS.runtimeVersion] ?? null,
@@ -192,7 +197,7 @@ export function createRegistryService(deps: RegistryServiceDeps) {
         }),
       );
       return {
-        items: [...page.items].sort(byVersionDesc).map((v) => toModelVersion(mlflow, v)),
+        items: [...page.items].sort(byVersionDesc).map((v) => toModelVersion(mlflow, v, project.id)),
         nextPageToken: page.nextPageToken,
       };
     },
@@ -203,7 +208,7 @@ export function createRegistryService(deps: RegistryServiceDeps) {
       await modelOf(mlflow, project, name);
       const v = await callMlflow(mlflow, (m) => m.getVersionByAlias(name, alias));
       if (!v) throw createError('NOT_FOUND', `Alias '${alias}' is not set on registered model '${name}'`);
-      return toModelVersion(mlflow, v);
+      return toModelVersion(mlflow, v, project.id);
     },
 
     /**

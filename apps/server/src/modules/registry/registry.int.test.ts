@@ -67,7 +67,7 @@ describe(`registry API on an in-memory MLflow (${testDbKind()})`, () => {
     expect(r.body.data.items[3]).toMatchObject({
       status: 'READY',
       runId: 'run1',
-      lineage: { jobId: 'job-1', datasetDigest: 'digest-1', specHash: null },
+      lineage: { jobId: 'job-1', datasetDigest: 'digest-1', specHash: null, projectId: expect.any(String) },
       mlflowUrl: `${mlflow.baseUrl}/#/models/${MODEL}/versions/1`,
     });
   });

@@ -83,6 +83,8 @@ describe(`registry and experiments on a real MLflow server (${testDbKind()})`, (
       ['2', 'READY', 'job-2'],
       ['1', 'READY', 'job-1'],
     ]);
+    // Versions carry no project tag of their own: they belong to the registered model's project.
+    expect(versions.body.data.items[0].lineage).toMatchObject({ projectId, datasetDigest: 'sha-job-2' });
   });
 
   it('promote v1 to staging, promote v2, roll back: MLflow reads back the alias at each step', async () => {
