@@ -118,16 +118,14 @@ async function install(
       `base Python ${ctx.basePython} not found: install Debian's python3 and python3-venv ` +
         '(apt-get install -y python3 python3-venv), or pass another interpreter (LLMOPS_PYTHON)',
     );
-  await rm(join(venvDir, STAMP), { force: true });
-  if (!existsSync(env.python) || (await run(env.python, ['-c', 'pass'])).code !== 0) {
-    ctx.progress(`creating the MLflow environment in ${venvDir}`);
-    await rm(venvDir, { recursive: true, force: true });
-    const r = await run(ctx.basePython, ['-m', 'venv', venvDir]);
-    if (r.code !== 0)
-      throw new Error(
-        `creating the MLflow venv failed (exit ${r.code}); on Debian: apt-get install -y python3-venv\n${tail(r.output)}`,
-      );
-  }
+  // Always from scratch: a package dropped from the lock must not linger from an earlier install.
+  ctx.progress(`creating the MLflow environment in ${venvDir}`);
+  await rm(venvDir, { recursive: true, force: true });
+  const venv = await run(ctx.basePython, ['-m', 'venv', venvDir]);
+  if (venv.code !== 0)
+    throw new Error(
+      `creating the MLflow venv failed (exit ${venv.code}); on Debian: apt-get install -y python3-venv\n${tail(venv.output)}`,
+    );
 
   const total = requirementLines(ctx.lockText).length;
   ctx.progress(`installing MLflow ${env.version}: ${total} pinned packages (first time: about 2 minutes)`);
