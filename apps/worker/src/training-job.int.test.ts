@@ -244,8 +244,8 @@ describe('trainingJob workflow', () => {
       expect.objectContaining({ attempt: 1, retryable: true, message: 'CUDA out of memory', exitCode: 20 }),
     ]);
     expect((await s.events(job.id, 'attempt_started')).map((e) => e.detail)).toEqual([
-      { attempt: 1, resumeFrom: null },
-      { attempt: 2, resumeFrom: 'latest' },
+      { attempt: 1, resumeFrom: null, op: expect.any(String) },
+      { attempt: 2, resumeFrom: 'latest', op: expect.any(String) },
     ]);
     expect(table.processes.get(`${job.id}#2`)!.events[0]).toMatchObject({ resumed_from_step: 5 });
     const attempt2 = (await s.events(job.id, 'metrics')).filter((e) => e.detail.attempt === 2);

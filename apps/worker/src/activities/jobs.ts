@@ -45,8 +45,18 @@ export function priorityOf(job: JobRow, events: readonly JobEventRow[]): number 
   return job.priority;
 }
 
+/** The event detail with the workflow's operation key, by which a repeated write is recognised. */
+function withOp(
+  detail: Record<string, unknown> | undefined,
+  op: string | undefined,
+): Record<string, unknown> {
+  return op ? { ...detail, op } : (detail ?? {});
+}
+
 export function createJobActivities(deps: Pick<ActivityDeps, 'db'>) {
   const { db } = deps;
+  const alreadyDone = async (jobId: string, op: string | undefined): Promise<boolean> =>
+    op !== undefined && (await db.repos.jobs.listEvents(jobId)).some((e) => e.detail.op === op);
   return {
     async loadJob(input: { jobId: string }): Promise<LoadedJob> {
       const job = await getJob(db, input.jobId);
@@ -66,12 +76,13 @@ export function createJobActivities(deps: Pick<ActivityDeps, 'db'>) {
      * transition finds the job already in `to` and succeeds.
      */
     async transitionJob(input: TransitionInput): Promise<void> {
+      if (await alreadyDone(input.jobId, input.op)) return;
       const moved = await db.repos.jobs.transition({
         id: input.jobId,
         from: input.from,
         to: input.to,
         actor: input.actor,
-        detail: input.detail ?? {},
+        detail: withOp(input.detail, input.op),
       });
       if (moved) return;
       const job = await getJob(db, input.jobId);
@@ -83,9 +94,15 @@ export function createJobActivities(deps: Pick<ActivityDeps, 'db'>) {
     },
 
     async recordJobEvent(input: JobEventInput): Promise<void> {
+      if (await alreadyDone(input.jobId, input.op)) return;
       await db.sql.transaction(async (tx) => {
         await db.repos.jobs.appendEvent(
-          { jobId: input.jobId, type: input.type, actor: input.actor, detail: input.detail ?? {} },
+          {
+            jobId: input.jobId,
+            type: input.type,
+            actor: input.actor,
+            detail: withOp(input.detail, input.op),
+          },
           tx,
         );
         // The stored priority follows the workflow's, so lists and the API show the current one.

@@ -35,6 +35,8 @@ export interface TransitionInput {
   to: JobStatus;
   actor: string;
   detail?: Record<string, unknown>;
+  /** Unique per write of one workflow execution: a repeated call with the same key changes nothing. */
+  op?: string;
 }
 
 export interface JobEventInput {
@@ -42,6 +44,8 @@ export interface JobEventInput {
   type: string;
   actor: string;
   detail?: Record<string, unknown>;
+  /** Unique per write of one workflow execution: a repeated call with the same key changes nothing. */
+  op?: string;
 }
 
 /** What the catalog entry of the trained model needs besides the run's own result. */

@@ -85,6 +85,10 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
   // Decided once, before the first command, and kept for the whole execution (histories from before the
   // patch replay with regular activities).
   const db = patched(LOCAL_DB_PATCH) ? localActs : acts;
+  // Each database write carries a key unique in this execution: an activity that runs again (its
+  // completion was lost, a local activity's workflow task timed out) finds its write and does nothing.
+  let ops = 0;
+  const nextOp = () => `${info.runId}/${++ops}`;
 
   const run = proxyActivities<Pick<Activities, 'runAttempt'>>({
     startToCloseTimeout: timing.runTimeoutMs,
@@ -120,13 +124,15 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
   let resumeReq: JobCommand | null = null;
   let ticket: string | null = null;
   let tickets = 0;
-  let admitted = false;
+  // Grants are kept by ticket: a grant may arrive before the workflow has recorded its enqueue (the enqueue
+  // ran, its completion was lost and it runs again), and must not be missed then.
+  const granted = new Set<string>();
   let attempts = 0;
   let modelId: string | null = null;
 
   setHandler(statusQuery, () => ({ ...st }));
   setHandler(admittedSignal, (a) => {
-    if (a.ticket === ticket) admitted = true;
+    granted.add(a.ticket);
   });
   setHandler(cancelSignal, (c) => {
     if (TERMINAL.includes(st.state) || cancelReq) return;
@@ -157,6 +163,7 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
     const from = st.priority;
     st.priority = c.priority;
     await db.recordJobEvent({
+      op: nextOp(),
       jobId,
       type: 'priority_changed',
       actor: c.actor,
@@ -178,12 +185,12 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
     if (!ticket) return;
     const held = ticket;
     ticket = null;
-    admitted = false;
+    granted.delete(held);
     await tellAdmission(releaseSignal, { jobId, completed: succeeded, ticket: held });
   }
 
   async function moveTo(to: JobState, actor: string, detail: Record<string, unknown> = {}): Promise<void> {
-    await db.transitionJob({ jobId, from: [st.state], to, actor, detail });
+    await db.transitionJob({ jobId, from: [st.state], to, actor, detail, op: nextOp() });
     st.state = to;
   }
 
@@ -277,12 +284,12 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
     let resumeFrom = firstResumeFrom;
     tickets += 1;
     ticket = `${info.runId}/${tickets}`;
-    admitted = false;
+    const mine = ticket;
     const enqueuedPriority = st.priority;
     await db.enqueueForAdmission({ jobId, projectId, priority: enqueuedPriority, submittedAt, ticket });
     if (st.priority !== enqueuedPriority)
       await tellAdmission(reprioritiseSignal, { jobId, priority: st.priority });
-    await condition(() => admitted || cancelReq !== null);
+    await condition(() => granted.has(mine) || cancelReq !== null);
     if (cancelReq) return cancelled();
     await moveTo('ADMITTED', ADMISSION);
 
@@ -306,6 +313,7 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
       st.step = null;
       st.totalSteps = null;
       await db.recordJobEvent({
+        op: nextOp(),
         jobId,
         type: 'attempt_started',
         actor: WORKER,
@@ -351,6 +359,7 @@ export async function trainingJob(rawInput: TrainingJobInput): Promise<TrainingJ
       const retrying = o.retryable && failures < input.attemptRetry.maxAttempts;
       const wait = retrying ? backoffMs(failures) : null;
       await db.recordJobEvent({
+        op: nextOp(),
         jobId,
         type: 'attempt_failed',
         actor: WORKER,
