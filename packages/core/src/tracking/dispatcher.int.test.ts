@@ -265,6 +265,11 @@ describe(`tracking dispatcher (${testDbKind()})`, () => {
       fake.runs.get((await db.repos.tracking.getJobTracking(id))!.runId!)!.info.status;
     expect(await statusOf(cancelled)).toBe('KILLED');
     expect(await statusOf(failed)).toBe('FAILED');
+    // A retry runs the job again under the same run.
+    await db.repos.jobs.transition({ id: failed, from: ['FAILED'], to: 'RUNNING', actor });
+    await drain(d);
+    expect(await statusOf(failed)).toBe('RUNNING');
+    expect([...fake.runs.values()].filter((r) => r.tags.get(JOB_ID_TAG) === failed)).toHaveLength(1);
     expect(fake.artifacts.size).toBe(0);
     expect(fake.versions).toHaveLength(0);
   });

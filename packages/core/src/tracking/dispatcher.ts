@@ -316,6 +316,11 @@ export function createTrackingDispatcher(options: TrackingDispatcherOptions): Tr
   async function deliverOne(job: JobRow, run: RunInfo, row: OutboxRow): Promise<void> {
     switch (row.kind) {
       case 'run_start':
+        // A retried job runs again under its run: show it as running until its next end.
+        if (run.status !== 'RUNNING') {
+          await mlflow.updateRun({ runId: run.run_id, status: 'RUNNING' });
+          run.status = 'RUNNING';
+        }
         return;
       case 'checkpoint':
         return deliverPath(run, row, `checkpoints/step-${String(row.payload.step ?? 'unknown')}`);
