@@ -82,6 +82,8 @@ export async function startPlatformProcess(opts: PlatformProcessOptions): Promis
       LLMOPS_BOOTSTRAP_TOKEN: opts.token,
       LOG_LEVEL: 'silent',
       DATABASE_URL: '',
+      // No delivery to whatever MLflow may listen on the default port; tracking tests turn it on.
+      EXPERIMENT_TRACKING_ENABLED: 'false',
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
