@@ -82,11 +82,16 @@ describe(`tracking outbox (${testDbKind()})`, () => {
     expect(await db.repos.tracking.listRows(jobId)).toEqual([]);
   });
 
-  it('holds a job back while its head row is in backoff, deletes delivered rows and sets dead rows aside', async () => {
+  it('claims a job once, holds it back while its head row is in backoff, deletes delivered rows, sets dead rows aside', async () => {
     const jobId = await newJob();
     await runToSuccess(jobId);
-    const [head, second] = await db.repos.tracking.claimBatch(jobId, 2);
     expect(await db.repos.tracking.dueJobs(1000)).toContain(jobId);
+    const [head, second] = await db.repos.tracking.claimBatch(jobId, 2);
+    expect(head!.kind).toBe('run_start');
+    expect(second!.kind).toBe('metrics');
+    // Claimed: neither listed as due nor claimable by another dispatcher until released.
+    expect(await db.repos.tracking.dueJobs(1000)).not.toContain(jobId);
+    expect(await db.repos.tracking.claimBatch(jobId, 2)).toEqual([]);
 
     await db.repos.tracking.recordFailure(head!.id, 'connection refused', 60_000);
     expect(await db.repos.tracking.dueJobs(1000)).not.toContain(jobId);
@@ -99,7 +104,7 @@ describe(`tracking outbox (${testDbKind()})`, () => {
     expect(await db.repos.tracking.markDelivered([head!.id])).toBe(1);
 
     await db.repos.tracking.deadLetter(second!.id, 'INVALID_PARAMETER_VALUE: bad key');
-    const live = await db.repos.tracking.claimBatch(jobId, 100);
+    const live = await db.repos.tracking.claimBatch(jobId, 100, 0);
     expect(live.map((r) => r.kind)).toEqual(['checkpoint', 'job_artifacts', 'model_version', 'run_end']);
     expect(await db.repos.tracking.listRows(jobId, { dead: true })).toHaveLength(1);
 

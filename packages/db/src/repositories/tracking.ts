@@ -133,15 +133,33 @@ export function createTrackingRepository(sql: Sql) {
       return rows.map((r) => r.job_id);
     },
 
-    /** The job's live rows in id order (the batch to deliver next). */
-    async claimBatch(jobId: string, limit: number): Promise<OutboxRow[]> {
+    /**
+     * Claims the job's next rows, in id order, when its oldest live row is due: their `next_attempt_at`
+     * moves `leaseMs` ahead, so another dispatcher skips the job until they are delivered (deleted), a
+     * failure sets the retry time, or the lease runs out (a dispatcher that died). Empty when the job is
+     * not due or already claimed.
+     */
+    async claimBatch(jobId: string, limit: number, leaseMs = 60_000): Promise<OutboxRow[]> {
       if (!isUuid(jobId)) return [];
+      assertDelayMs(leaseMs);
       const rows = await sql.query<OutboxRecord>(
-        `SELECT ${OUTBOX_COLUMNS} FROM tracking_outbox
-          WHERE job_id = $1 AND dead_at IS NULL ORDER BY id LIMIT $2`,
-        [jobId, limit],
+        `WITH head AS (
+           SELECT id, next_attempt_at FROM tracking_outbox
+            WHERE job_id = $1 AND dead_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE
+         ), batch AS (
+           SELECT o.id FROM tracking_outbox o
+            WHERE o.job_id = $1 AND o.dead_at IS NULL
+              AND EXISTS (SELECT 1 FROM head WHERE head.next_attempt_at <= now())
+            ORDER BY o.id LIMIT $2
+         )
+         UPDATE tracking_outbox t
+            SET next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
+           FROM batch WHERE t.id = batch.id
+         RETURNING t.id, t.job_id, t.kind, t.payload, t.created_at, t.attempts, t.next_attempt_at,
+                   t.last_error, t.dead_at`,
+        [jobId, limit, leaseMs],
       );
-      return rows.map(toOutbox);
+      return rows.map(toOutbox).sort((a, b) => a.id - b.id);
     },
 
     /** Delivered: the rows are deleted. */
