@@ -8,13 +8,18 @@
  * runtime processes are separate processes and not counted — and queued→running latency from the jobs'
  * status_changed events. The platform's idle figures before any submission are the baseline.
  *
- *   npx tsx bench/supervise.ts [--runs 200] [--steps 100] [--step-ms 200] [--timeout 600]
+ * Jobs arrive at `--rate` per second (0 = all at once, a burst that saturates the machine before any run
+ * starts); `--explain` prints the Temporal history timeline of the slowest job to show where its wait went.
+ *
+ *   npx tsx bench/supervise.ts [--runs 200] [--steps 600] [--step-ms 200] [--rate 5] [--timeout 900] [--explain]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveTemporalCli, startTemporalDevServer, type DevServer } from '@llmops/orchestration';
+import { Client, Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import {
   apiClient,
   killLeftoverRuns,
@@ -29,16 +34,20 @@ import {
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '200' },
-    steps: { type: 'string', default: '100' },
+    steps: { type: 'string', default: '600' },
     'step-ms': { type: 'string', default: '200' },
-    timeout: { type: 'string', default: '600' },
+    rate: { type: 'string', default: '5' },
+    timeout: { type: 'string', default: '900' },
+    explain: { type: 'boolean', default: false },
   },
 });
 const runs = Math.min(1000, Math.max(1, Number(values.runs)));
 const steps = Math.max(1, Number(values.steps));
 const stepMs = Math.max(0, Number(values['step-ms']));
+const rate = Math.max(0, Number(values.rate));
 const timeoutMs = Math.min(3600, Math.max(30, Number(values.timeout))) * 1000;
 const SAMPLE_MS = 500;
+const EventType = proto.temporal.api.enums.v1.EventType;
 const GiB = 1024 ** 3;
 
 interface Sample {
@@ -118,7 +127,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 5_000));
     const idleTo = Date.now();
 
-    // Submit all runs (16 requests in flight).
+    // Submit the runs: at `rate` per second, or all at once (16 requests in flight).
     const submitFrom = Date.now();
     const ids: string[] = [];
     let next = 0;
@@ -126,6 +135,8 @@ async function main() {
       Array.from({ length: 16 }, async () => {
         while (next < runs) {
           const i = next++;
+          const due = rate > 0 ? submitFrom + (i * 1000) / rate : 0;
+          if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
           ids[i] = (await api.submitPretrain(`bench-${i}`)).id;
         }
       }),
@@ -191,6 +202,8 @@ async function main() {
       toRunning.push(at('RUNNING') - queued);
     }
     const sorted = (a: number[]) => a.filter((x) => !Number.isNaN(x)).sort((x, y) => x - y);
+    const slowest = ids[toRunning.indexOf(Math.max(...toRunning.filter((x) => !Number.isNaN(x))))];
+    const explained = values.explain && slowest ? await explain(server.address, slowest) : [];
     const [run, adm] = [sorted(toRunning), sorted(toAdmitted)];
 
     const idle = window(samples, idleFrom, idleTo);
@@ -224,7 +237,8 @@ async function main() {
       '',
       `queued→admitted  p50 ${ms(percentile(adm, 50))}  p99 ${ms(percentile(adm, 99))}  max ${ms(adm.at(-1) ?? NaN)}`,
       `queued→running   p50 ${ms(percentile(run, 50))}  p99 ${ms(percentile(run, 99))}  max ${ms(run.at(-1) ?? NaN)}  (n=${run.length})`,
-      `peak RUNNING at once: ${peakRunning}; outcome: ${done.ok} SUCCEEDED, ${done.failed} FAILED; submission took ${ms(submitTo - submitFrom)}`,
+      `peak RUNNING at once: ${peakRunning}; outcome: ${done.ok} SUCCEEDED, ${done.failed} FAILED; submission took ${ms(submitTo - submitFrom)} (${rate > 0 ? `${rate} jobs/s` : 'burst'})`,
+      ...explained,
       '',
       'verdict:',
       `  steady CPU ≤ 25 % of one core: ${steady.cpu.toFixed(1)} % → ${steady.cpu <= 25 ? 'PASS' : 'FAIL'}`,
@@ -237,6 +251,29 @@ async function main() {
   } finally {
     await cleanup();
   }
+}
+
+/** The workflow history of one job as offsets from its start, to see where a slow start waited. */
+async function explain(address: string, jobId: string): Promise<string[]> {
+  const connection = await Connection.connect({ address });
+  try {
+    const history = await new Client({ connection }).workflow.getHandle(jobId).fetchHistory();
+    const events = history.events ?? [];
+    const t0 = tsMs(events[0]?.eventTime);
+    const lines = [``, `slowest job ${jobId}, history until the run activity started:`];
+    for (const e of events) {
+      const type = String(EventType[e.eventType ?? 0] ?? e.eventType).replace('EVENT_TYPE_', '');
+      lines.push(`  +${ms(tsMs(e.eventTime) - t0).padStart(9)}  ${type}`);
+      if (type === 'ACTIVITY_TASK_STARTED' && lines.length > 12) break;
+    }
+    return lines;
+  } finally {
+    await connection.close();
+  }
+}
+
+function tsMs(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
+  return t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : NaN;
 }
 
 main().catch((e: unknown) => {
