@@ -352,6 +352,65 @@ export const endpointSchema = z
   })
   .meta({ id: 'ServingEndpoint' });
 
+export const servingBackendSchema = z
+  .enum(['local', 'kserve', 'ray'])
+  .describe(
+    'Serving backend of the endpoint (SERVING_FRAMEWORK_DEFAULT): local model server, KServe or Ray Serve',
+  );
+
+export const deploymentManifestSchema = z
+  .object({
+    backend: servingBackendSchema,
+    kind: z
+      .enum(['InferenceService', 'RayService'])
+      .nullable()
+      .describe('Kind of the native object; null for the local model server, which has none'),
+    manifest: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe(
+        'The Kubernetes object the backend runs (serving.kserve.io/v1beta1 InferenceService or ray.io/v1 RayService); null for local or when it cannot be built',
+      ),
+    error: z
+      .object({
+        code: z.string(),
+        field: z.string().describe('The spec field, context value or manifest path that must change'),
+        message: z.string(),
+      })
+      .nullable()
+      .describe('Why no manifest could be built (e.g. the model version has no storage URI)'),
+  })
+  .meta({ id: 'DeploymentManifest' });
+
+export const endpointValidationResultSchema = validationResultSchema
+  .extend({
+    deployment: deploymentManifestSchema
+      .nullable()
+      .describe(
+        'The manifest the endpoint would get (endpoint id "dry-run"); null when the body is malformed',
+      ),
+  })
+  .meta({ id: 'EndpointValidationResult' });
+
+export const endpointDeploymentSchema = z
+  .object({
+    endpointId: z.string(),
+    deploymentSpec: deploymentSpecSchema,
+    image: z.string(),
+    imageVariant: z.enum(['gpu', 'cpu']),
+    imageReason: z.string(),
+    converted: z
+      .record(z.string(), z.unknown())
+      .describe(
+        'Native forms keyed by kind (InferenceService, RayService); empty for the local model server',
+      ),
+    backend: servingBackendSchema,
+    kind: deploymentManifestSchema.shape.kind,
+    manifest: deploymentManifestSchema.shape.manifest,
+    manifestError: deploymentManifestSchema.shape.error,
+  })
+  .meta({ id: 'EndpointDeployment' });
+
 // ---- Audit and re-validation ----------------------------------------------------------------------------
 
 export const auditEntrySchema = z

@@ -1,10 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { ConflictError, type Db, type EndpointRow } from '@llmops/db';
+import type { ManifestContext } from '@llmops/integrations-kubernetes';
 import {
   checkDeploymentSpec,
   createEndpointSchema,
+  deploymentSpecSchema,
+  environmentSchema,
   jobTypeSchema,
   parseWithRules,
   type DeploymentLookups,
+  type DeploymentSpec,
+  type Environment,
   type RuleViolation,
 } from '@llmops/spec';
 import type { z } from 'zod';
@@ -13,6 +19,13 @@ import { requireRole, type Actor } from '../identity/actor.ts';
 import { createError, notFound, schemaInvalid, validationFailed } from '../errors.ts';
 import { ruleContextFor, type PlatformContext } from '../platform-context.ts';
 import { selectImage, type ImageChoice } from '../platform/index.ts';
+import {
+  deploymentManifest,
+  gpuTypeFor,
+  servingBackendFromEnv,
+  type DeploymentManifest,
+  type ServingBackendConfig,
+} from './deployment-manifest.ts';
 
 type CreateEndpoint = z.infer<typeof createEndpointSchema>;
 
@@ -24,9 +37,68 @@ function producingJobInfo(job: { id: string; jobType: string | null; modelFamily
     : null;
 }
 
-export function createServingService(deps: { db: Db; platform: PlatformContext }) {
+export {
+  RAY_NAMESPACE,
+  SERVING_BACKENDS,
+  servingBackendFromEnv,
+  type DeploymentManifest,
+  type ServingBackend,
+  type ServingBackendConfig,
+} from './deployment-manifest.ts';
+
+/** Endpoint id written into manifests of a dry run (the real id is assigned when the endpoint is created). */
+export const DRY_RUN_ENDPOINT_ID = 'dry-run';
+
+export function createServingService(deps: {
+  db: Db;
+  platform: PlatformContext;
+  /** Where endpoints are deployed; default: SERVING_FRAMEWORK_DEFAULT & co. from the process environment. */
+  servingBackend?: ServingBackendConfig;
+}) {
   const { repos } = deps.db;
   const { config } = deps.platform;
+  const serving = deps.servingBackend ?? servingBackendFromEnv();
+
+  /**
+   * The serve image on a cluster: the configured variant for use_gpu. The endpoint's stored image follows
+   * this machine's GPU (the local model server); on Kubernetes the nodes the manifest asks for decide.
+   */
+  const clusterImage = (spec: DeploymentSpec) =>
+    config.images.serve[spec.serve_target][spec.use_gpu ? 'gpu' : 'cpu'];
+
+  /**
+   * The native form of a deployment on the configured backend (null manifest for the local model server).
+   * Everything but the spec comes from the platform: the selected image, the model version's storage URI,
+   * the GPU type configured for the environment.
+   */
+  async function manifestFor(
+    projectId: string,
+    input: {
+      endpointId: string;
+      name: string | null;
+      projectSlug: string;
+      environment: Environment;
+      modelId: string | null;
+      spec: DeploymentSpec;
+    },
+  ): Promise<DeploymentManifest> {
+    if (serving.backend === 'local') return deploymentManifest('local', input.spec, {} as ManifestContext);
+    const byId = input.modelId ? await repos.models.getById(projectId, input.modelId) : null;
+    const model =
+      byId && byId.name === input.spec.model_ref
+        ? byId
+        : await repos.models.getByName(projectId, input.spec.model_ref);
+    return deploymentManifest(serving.backend, input.spec, {
+      endpointId: input.endpointId,
+      name: input.name,
+      namespace: serving.namespace,
+      project: input.projectSlug,
+      modelVersion: model?.version ?? 'unknown',
+      storageUri: model?.storageUri ?? null,
+      image: clusterImage(input.spec),
+      gpuType: gpuTypeFor(config, input.environment, input.spec),
+    });
+  }
 
   async function lookupsFor(projectId: string, body: CreateEndpoint): Promise<DeploymentLookups> {
     const [model, byId] = await Promise.all([
@@ -78,8 +150,28 @@ export function createServingService(deps: { db: Db; platform: PlatformContext }
       const project = requireRole(actor, 'viewer');
       const g = await gate(project.id, raw);
       if ('schemaViolations' in g)
-        return { valid: false, violations: g.schemaViolations, image: null, estimates: null };
-      return { valid: g.violations.length === 0, violations: g.violations, image: g.image, estimates: null };
+        return {
+          valid: false,
+          violations: g.schemaViolations,
+          image: null,
+          estimates: null,
+          deployment: null,
+        };
+      const deployment = await manifestFor(project.id, {
+        endpointId: DRY_RUN_ENDPOINT_ID,
+        name: g.body.name ?? null,
+        projectSlug: project.slug,
+        environment: g.body.environment,
+        modelId: g.body.modelId ?? null,
+        spec: g.body.deploymentSpec,
+      });
+      return {
+        valid: g.violations.length === 0 && deployment.error === null,
+        violations: g.violations,
+        image: g.image,
+        estimates: null,
+        deployment,
+      };
     },
 
     async create(
@@ -92,9 +184,27 @@ export function createServingService(deps: { db: Db; platform: PlatformContext }
       if ('schemaViolations' in g) throw schemaInvalid(g.schemaViolations, 'Deployment');
       if (g.violations.length) throw validationFailed(g.violations, 'Deployment');
       const { body, image } = g;
+      // The id is chosen here so that the manifest (named after it when the endpoint has no name) can be
+      // checked before anything is stored: a spec the backend cannot run is refused, not stored.
+      const id = randomUUID();
+      const deployment = await manifestFor(project.id, {
+        endpointId: id,
+        name: body.name ?? null,
+        projectSlug: project.slug,
+        environment: body.environment,
+        modelId: body.modelId ?? null,
+        spec: body.deploymentSpec,
+      });
+      if (deployment.error)
+        throw createError(
+          'VALIDATION_FAILED',
+          `Deployment cannot be converted to a ${deployment.kind} for the '${deployment.backend}' serving backend: ${deployment.error.message}`,
+          { details: { backend: deployment.backend, ...deployment.error } },
+        );
       const create = async (tx: Db['sql']) => {
         const endpoint = await repos.endpoints.create(
           {
+            id,
             projectId: project.id,
             name: body.name ?? null,
             route: body.route,
@@ -143,6 +253,42 @@ export function createServingService(deps: { db: Db; platform: PlatformContext }
       const ep = await repos.endpoints.getById(project.id, id);
       if (!ep) throw notFound('Serving endpoint', id);
       return ep;
+    },
+
+    /** The serving backend endpoints go to. */
+    backend: serving,
+
+    /**
+     * The stored endpoint with its native form on the configured backend, derived from the stored spec and
+     * image and the model version's current storage URI (FR-025).
+     */
+    async deployment(actor: Actor, id: string) {
+      const project = requireRole(actor, 'viewer');
+      const endpoint = await repos.endpoints.getById(project.id, id);
+      if (!endpoint) throw notFound('Serving endpoint', id);
+      const spec = deploymentSpecSchema.safeParse(endpoint.spec);
+      const environment = environmentSchema.safeParse(endpoint.environment);
+      const deployment: DeploymentManifest =
+        spec.success && environment.success
+          ? await manifestFor(project.id, {
+              endpointId: endpoint.id,
+              name: endpoint.name,
+              projectSlug: project.slug,
+              environment: environment.data,
+              modelId: endpoint.modelId,
+              spec: spec.data,
+            })
+          : {
+              backend: serving.backend,
+              kind: null,
+              manifest: null,
+              error: {
+                code: 'MANIFEST_INVALID',
+                field: 'deploymentSpec',
+                message: 'the stored DeploymentSpec no longer matches the schema; re-validate the endpoint',
+              },
+            };
+      return { endpoint, deployment };
     },
   };
 }

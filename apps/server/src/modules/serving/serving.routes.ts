@@ -2,29 +2,19 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   createEndpointSchema,
-  deploymentSpecSchema,
+  endpointDeploymentSchema,
   endpointSchema,
+  endpointValidationResultSchema,
   envelope,
   page,
   paginationQuerySchema,
   revalidateResultSchema,
-  validationResultSchema,
 } from '@llmops/spec';
 import { actorOf } from '../../plugins/auth.ts';
 import { ok, toEndpoint } from '../mappers.ts';
 import type { ModuleOptions } from '../types.ts';
 
 const endpointParams = z.object({ endpointId: z.string().min(1).max(200) });
-const deploymentViewSchema = z.object({
-  endpointId: z.string(),
-  deploymentSpec: deploymentSpecSchema,
-  image: z.string(),
-  imageVariant: z.enum(['gpu', 'cpu']),
-  imageReason: z.string(),
-  converted: z
-    .record(z.string(), z.unknown())
-    .describe('Native forms per serving backend (KServe, Ray Serve), filled when a backend applies the spec'),
-});
 
 export const servingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { services }) => {
   const { serving, compliance } = services;
@@ -63,14 +53,19 @@ export const servingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
     {
       schema: {
         tags,
-        summary: 'Dry run of a DeploymentSpec; nothing is stored',
+        summary: 'Dry run of a DeploymentSpec with the manifest it would get; nothing is stored',
         body: createEndpointSchema,
-        response: { 200: envelope(validationResultSchema) },
+        response: { 200: envelope(endpointValidationResultSchema) },
       },
     },
     async (req) => {
       const r = await serving.validate(actorOf(req), req.body);
-      return ok(r.valid ? 'Valid' : `Invalid: ${r.violations.length} rule violation(s)`, r);
+      const message = r.valid
+        ? 'Valid'
+        : r.violations.length
+          ? `Invalid: ${r.violations.length} rule violation(s)`
+          : `Invalid: ${r.deployment?.error?.message ?? 'the deployment cannot be converted'}`;
+      return ok(message, r);
     },
   );
   app.post(
@@ -126,20 +121,25 @@ export const servingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
     {
       schema: {
         tags,
-        summary: 'The stored, validated DeploymentSpec and its native forms (FR-025)',
+        summary: 'The stored, validated DeploymentSpec and its native form on the serving backend (FR-025)',
         params: endpointParams,
-        response: { 200: envelope(deploymentViewSchema) },
+        response: { 200: envelope(endpointDeploymentSchema) },
       },
     },
     async (req) => {
-      const e = toEndpoint(await serving.get(actorOf(req), req.params.endpointId));
+      const { endpoint, deployment } = await serving.deployment(actorOf(req), req.params.endpointId);
+      const e = toEndpoint(endpoint);
       return ok('Deployment', {
         endpointId: e.id,
         deploymentSpec: e.deploymentSpec,
         image: e.image,
         imageVariant: e.imageVariant,
         imageReason: e.imageReason,
-        converted: {},
+        converted: deployment.kind && deployment.manifest ? { [deployment.kind]: deployment.manifest } : {},
+        backend: deployment.backend,
+        kind: deployment.kind,
+        manifest: deployment.manifest,
+        manifestError: deployment.error,
       });
     },
   );
