@@ -18,8 +18,13 @@ import {
 } from './outcome.ts';
 import { isAlive, pidReused, signalGroup } from './process-probe.ts';
 
-/** Output appended within this window is read in one pass. */
-const WRITE_COALESCE_MS = 50;
+/**
+ * At most one read of appended output per window. A runtime writes a few lines per step; reading at most
+ * twice a second instead of at every write keeps hundreds of supervised runs cheap (a stat, a read and a
+ * log write per pass), and nothing downstream needs it sooner: progress is recorded every few seconds.
+ * Output after a quiet spell is read at once.
+ */
+const WRITE_COALESCE_MS = 500;
 
 /**
  * Supervises one attempt from the start of its files: replays and then follows events.jsonl and stderr.log
@@ -41,6 +46,7 @@ export class AttemptFollower {
   private again = false;
   private endCheckWanted = false;
   private scheduled: NodeJS.Timeout | null = null;
+  private lastPassAt = 0;
   private settled = false;
   private childExited = false;
 
@@ -91,7 +97,12 @@ export class AttemptFollower {
   private onDirChange(name: string | null): void {
     const file = name === null ? null : basename(name);
     if (file === null || file === 'exit.json') this.wake(true, 0);
-    else if (file === 'events.jsonl' || file === 'stderr.log') this.wake(false, WRITE_COALESCE_MS);
+    else if (file === 'events.jsonl' || file === 'stderr.log') this.wake(false, this.coalesceDelay());
+  }
+
+  /** Output is read at once when the last pass is older than the window, else when the window closes. */
+  private coalesceDelay(): number {
+    return Math.max(1, this.lastPassAt + WRITE_COALESCE_MS - Date.now());
   }
 
   /**
@@ -114,6 +125,7 @@ export class AttemptFollower {
 
   private runPass(): void {
     this.scheduled = null;
+    this.lastPassAt = Date.now();
     this.busy = true;
     const checkEnd = this.endCheckWanted;
     this.endCheckWanted = false;
@@ -123,7 +135,7 @@ export class AttemptFollower {
         this.busy = false;
         if (this.again) {
           this.again = false;
-          this.wake(false, this.endCheckWanted ? 0 : WRITE_COALESCE_MS);
+          this.wake(false, this.endCheckWanted ? 0 : this.coalesceDelay());
         }
       });
   }

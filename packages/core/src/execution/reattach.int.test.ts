@@ -81,12 +81,12 @@ describe('LocalProcessExecutor — re-attach after the platform went away', () =
   });
 
   it('an attempt that ended while nobody followed it is replayed and its outcome recorded', async () => {
-    await startThenDetach({ FAKE_EXIT_CODE: '30', FAKE_ERROR: 'unsupported model' }, 'ended', 6, 20);
+    await startThenDetach({ FAKE_EXIT_CODE: '30', FAKE_ERROR: 'unsupported model' }, 'ended', 30, 50);
     await waitFor('exit.json', () => readFile(attemptFile('ended', 'exit.json'), 'utf8').catch(() => null));
     const obs = recorder();
     const restarted = fakeExecutor(runsDir, { FAKE_PID_FILE: pidFile });
     const outcome = await restarted.run(
-      { jobId: 'ended', attempt: 1, spec: syntheticSpec('ended', 1, 6, 20) },
+      { jobId: 'ended', attempt: 1, spec: syntheticSpec('ended', 1, 30, 50) },
       obs,
     );
     expect(outcome).toMatchObject({
