@@ -56,7 +56,7 @@ function withOp(
 export function createJobActivities(deps: Pick<ActivityDeps, 'db'>) {
   const { db } = deps;
   const alreadyDone = async (jobId: string, op: string | undefined): Promise<boolean> =>
-    op !== undefined && (await db.repos.jobs.listEvents(jobId)).some((e) => e.detail.op === op);
+    op !== undefined && (await db.repos.jobs.hasEventWithOp(jobId, op));
   return {
     async loadJob(input: { jobId: string }): Promise<LoadedJob> {
       const job = await getJob(db, input.jobId);

@@ -350,6 +350,16 @@ export function createJobsRepository(sql: Sql) {
       );
       return rows.map(toEvent);
     },
+
+    /** Whether the job has an event written by the workflow operation `op` (detail.op). */
+    async hasEventWithOp(jobId: string, op: string): Promise<boolean> {
+      if (!isUuid(jobId)) return false;
+      const rows = await sql.query<{ found: number }>(
+        `SELECT 1 AS found FROM job_events WHERE job_id = $1 AND detail->>'op' = $2 LIMIT 1`,
+        [jobId, op],
+      );
+      return rows.length > 0;
+    },
   };
 }
 
