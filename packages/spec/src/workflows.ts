@@ -78,7 +78,7 @@ export type AttemptRetryPolicy = z.infer<typeof attemptRetryPolicySchema>;
 export const trainingJobTimingSchema = z
   .object({
     /** A worker that stops heartbeating for this long is presumed dead; the attempt moves to another worker. */
-    runHeartbeatTimeoutMs: z.number().int().min(1_000).default(60_000),
+    runHeartbeatTimeoutMs: z.number().int().min(1_000).default(30_000),
     /** Upper bound of one attempt. */
     runTimeoutMs: z
       .number()
