@@ -43,9 +43,10 @@ export function servingBackendFromEnv(env: NodeJS.ProcessEnv = process.env): Ser
     })
     .parse(input);
   const system = e.SERVING_FRAMEWORK_DEFAULT;
-  if (!e.SERVING_FRAMEWORK_ENABLED || (system === 'kserve' && !e.USE_KSERVE))
-    return { backend: 'local', namespace: e.KSERVE_NAMESPACE };
-  return { backend: system, namespace: system === 'kserve' ? e.KSERVE_NAMESPACE : RAY_NAMESPACE };
+  if (system === 'ray' && e.SERVING_FRAMEWORK_ENABLED) return { backend: 'ray', namespace: RAY_NAMESPACE };
+  const kserve = system === 'kserve' && e.SERVING_FRAMEWORK_ENABLED && e.USE_KSERVE;
+  // The local model server has no namespace; KSERVE_NAMESPACE is reported so the field is never empty.
+  return { backend: kserve ? 'kserve' : 'local', namespace: e.KSERVE_NAMESPACE };
 }
 
 /** What the deployment view and dry runs show: the backend, its native object, or why there is none. */
