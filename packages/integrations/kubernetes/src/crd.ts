@@ -52,7 +52,8 @@ const INT32 = 2 ** 31;
 
 /** Ajv for Kubernetes structural schemas: x-kubernetes-* are known (not evaluated) keywords. */
 function kubernetesAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false });
+  // Skipping Ajv's code optimiser halves the compile time of these 1-2 MB schemas; validating stays fast.
+  const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false, code: { optimize: false } });
   ajv.addVocabulary([
     'x-kubernetes-int-or-string',
     'x-kubernetes-list-map-keys',
