@@ -387,7 +387,7 @@ export const endpointValidationResultSchema = validationResultSchema
     deployment: deploymentManifestSchema
       .nullable()
       .describe(
-        'The manifest the endpoint would get (endpoint id "dry-run"); null when the body is malformed',
+        'The manifest the endpoint would get (endpoint id "dry-run"); null when the body is malformed or breaks a rule',
       ),
   })
   .meta({ id: 'EndpointValidationResult' });

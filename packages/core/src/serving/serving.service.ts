@@ -157,6 +157,9 @@ export function createServingService(deps: {
           estimates: null,
           deployment: null,
         };
+      // A spec that breaks a rule gets no manifest: the violations already say what to fix.
+      if (g.violations.length)
+        return { valid: false, violations: g.violations, image: g.image, estimates: null, deployment: null };
       const deployment = await manifestFor(project.id, {
         endpointId: DRY_RUN_ENDPOINT_ID,
         name: g.body.name ?? null,
@@ -166,7 +169,7 @@ export function createServingService(deps: {
         spec: g.body.deploymentSpec,
       });
       return {
-        valid: g.violations.length === 0 && deployment.error === null,
+        valid: deployment.error === null,
         violations: g.violations,
         image: g.image,
         estimates: null,

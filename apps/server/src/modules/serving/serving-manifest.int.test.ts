@@ -112,6 +112,16 @@ describe(`deployment manifests through HTTP (${testDbKind()})`, () => {
       const v = validateAgainstCrd(res.body.data.deployment.manifest, CRD_FILES.inferenceService);
       expect(v.valid, formatCrdErrors(v)).toBe(true);
       expect((await admin.get(`${API}/serving/endpoints`)).body.data.total).toBe(before);
+      // A body that breaks a rule gets the violations and no manifest.
+      const unknown = {
+        ...body,
+        deploymentSpec: { ...body.deploymentSpec, model_ref: 'not-in-catalog' },
+        modelId: undefined,
+      };
+      const bad = await admin.post(`${API}/serving/endpoints/validate`, unknown);
+      expect(bad.body.data.valid).toBe(false);
+      expect(bad.body.data.violations.map((v: { code: string }) => v.code)).toContain('MODEL_REF_NOT_FOUND');
+      expect(bad.body.data.deployment).toBeNull();
     });
 
     it('refuses a model version without files, naming storageUri, and stores nothing', async () => {
