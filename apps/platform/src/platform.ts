@@ -6,6 +6,7 @@ import {
   createServices,
   detectGpu,
   mlflowFromEnv,
+  servingBackendFromEnv,
   type PlatformContext,
 } from '@llmops/core';
 import { createDb, type Db } from '@llmops/db';
@@ -63,6 +64,7 @@ export async function startPlatform(
       logs: execution?.logs ?? logLocator(env),
       // The model registry and the experiments API read MLflow directly.
       mlflow: mlflowFromEnv(env),
+      servingBackend: servingBackendFromEnv(opts.env ?? process.env),
     });
 
     const boot = await services.identity.bootstrap({ bootstrapToken: env.LLMOPS_BOOTSTRAP_TOKEN });

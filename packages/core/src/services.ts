@@ -9,6 +9,7 @@ import type { PlatformContext } from './platform-context.ts';
 import type { PromotionGate } from './registry/gates.ts';
 import { createRegistryService } from './registry/registry.service.ts';
 import { createServingService } from './serving/serving.service.ts';
+import type { ServingBackendConfig } from './serving/deployment-manifest.ts';
 import type { ArtifactStore } from './storage/artifact-store.ts';
 import { createJobControlService, type JobLogLocator } from './training/job-control.service.ts';
 import type { JobOrchestrator } from './training/orchestrator.ts';
@@ -26,6 +27,8 @@ export interface ServiceDeps {
   mlflow?: MlflowApi | null;
   /** Checks a promotion must pass before a stage alias moves (evaluation, approvals); none by default. */
   promotionGates?: readonly PromotionGate[];
+  /** Which serving backend endpoints are converted for (local, KServe, Ray); default: from process.env. */
+  servingBackend?: ServingBackendConfig;
 }
 
 /** Builds every domain service once; the HTTP layer and the CLI both go through these. */
