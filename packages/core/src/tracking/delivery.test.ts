@@ -4,6 +4,7 @@ import {
   flattenSpecParams,
   isPermanent,
   LOG_BATCH_LIMITS,
+  logBatchParts,
   metricsOf,
   runStatusOf,
   sanitiseKey,
@@ -43,6 +44,43 @@ describe('splitLogBatch', () => {
 
   it('returns no call for nothing', () => {
     expect(splitLogBatch({})).toEqual([]);
+  });
+
+  it('counts a non-finite value as the string the adapter sends', () => {
+    const nan = { key: 'k', value: Number.NaN, timestamp: 1, step: 1 };
+    const entry = Buffer.byteLength(JSON.stringify({ ...nan, value: 'NaN' })) + 1;
+    // One byte short of two entries: each goes alone (counted as `null` they would fit two by two).
+    const limits = { ...LOG_BATCH_LIMITS, bytes: entry * 2 - 1 };
+    expect(splitLogBatch({ metrics: [nan, nan, nan] }, limits).map((p) => p.metrics.length)).toEqual([
+      1, 1, 1,
+    ]);
+    const one = { ...nan, value: 1 };
+    expect(splitLogBatch({ metrics: [one, one, one] }, limits).map((p) => p.metrics.length)).toEqual([2, 1]);
+  });
+});
+
+describe('logBatchParts', () => {
+  it('cuts each call only when asked for it, reading no more metrics than that call needs', () => {
+    let read = 0;
+    function* metrics() {
+      for (let i = 0; i < 2500; i++) {
+        read += 1;
+        yield metric(i);
+      }
+    }
+    const parts = logBatchParts({ metrics: metrics() });
+    expect(read).toBe(0);
+    expect(parts.next().value?.metrics).toHaveLength(1000);
+    expect(read).toBe(1001); // the 1001st metric closed the first call
+    const rest = [...parts];
+    expect(rest.map((p) => p.metrics.length)).toEqual([1000, 500]);
+    expect(read).toBe(2500);
+  });
+
+  it('gives the same calls as splitLogBatch', () => {
+    const metrics = Array.from({ length: 1234 }, (_, i) => metric(i));
+    const params = Array.from({ length: 150 }, (_, i) => ({ key: `p${i}`, value: 'v' }));
+    expect([...logBatchParts({ metrics, params })]).toEqual(splitLogBatch({ metrics, params }));
   });
 });
 

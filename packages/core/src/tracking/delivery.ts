@@ -23,42 +23,66 @@ export interface BatchPart {
   tags: KeyValue[];
 }
 
+const nonFinite = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+
 /** Serialized size of one entry as the adapter sends it (NaN/±Infinity travel as strings). */
 function entryBytes(entry: Metric | KeyValue): number {
-  return Buffer.byteLength(
-    JSON.stringify(entry, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)),
-  );
+  // The replacer costs a call per field: only a non-finite metric value needs it.
+  const plain = !('value' in entry) || typeof entry.value !== 'number' || Number.isFinite(entry.value);
+  return Buffer.byteLength(plain ? JSON.stringify(entry) : JSON.stringify(entry, nonFinite));
+}
+
+/** What `logBatchParts` cuts into calls; any iterable of metrics (read once, in order). */
+export interface BatchInput {
+  metrics?: Iterable<Metric>;
+  params?: Iterable<KeyValue>;
+  tags?: Iterable<KeyValue>;
 }
 
 /**
- * Splits metrics, params and tags into log-batch calls that each stay within every limit, keeping the
- * order of each list (metrics in the order given: step order within a key survives).
+ * Cuts metrics, params and tags into log-batch calls that each stay within every limit, keeping the
+ * order of each list (metrics in the order given: step order within a key survives). Lazy: each call is
+ * cut when it is asked for, so the first can be sent before the rest is read.
  */
-export function splitLogBatch(
-  input: Partial<BatchPart>,
+export function* logBatchParts(
+  input: BatchInput,
   limits: LogBatchLimits = LOG_BATCH_LIMITS,
-): BatchPart[] {
-  const parts: BatchPart[] = [];
+): Generator<BatchPart, void, undefined> {
   let cur: BatchPart = { metrics: [], params: [], tags: [] };
   let bytes = 0;
   const size = () => cur.metrics.length + cur.params.length + cur.tags.length;
-  const flush = () => {
-    if (size() > 0) parts.push(cur);
-    cur = { metrics: [], params: [], tags: [] };
-    bytes = 0;
-  };
-  const add = <K extends keyof BatchPart>(kind: K, entry: BatchPart[K][number]) => {
+  /** Adds the entry; returns the full call it closed, if any. */
+  const add = <K extends keyof BatchPart>(kind: K, entry: BatchPart[K][number]): BatchPart | null => {
     const b = entryBytes(entry) + 1;
     if (b > limits.bytes) throw new RangeError(`one ${kind} entry is ${b} bytes, over the log-batch limit`);
-    if (cur[kind].length >= limits[kind] || size() >= limits.items || bytes + b > limits.bytes) flush();
+    let closed: BatchPart | null = null;
+    if (cur[kind].length >= limits[kind] || size() >= limits.items || bytes + b > limits.bytes) {
+      closed = cur;
+      cur = { metrics: [], params: [], tags: [] };
+      bytes = 0;
+    }
     (cur[kind] as BatchPart[K][number][]).push(entry);
     bytes += b;
+    return closed;
   };
-  for (const p of input.params ?? []) add('params', p);
-  for (const t of input.tags ?? []) add('tags', t);
-  for (const m of input.metrics ?? []) add('metrics', m);
-  flush();
-  return parts;
+  for (const p of input.params ?? []) {
+    const part = add('params', p);
+    if (part) yield part;
+  }
+  for (const t of input.tags ?? []) {
+    const part = add('tags', t);
+    if (part) yield part;
+  }
+  for (const m of input.metrics ?? []) {
+    const part = add('metrics', m);
+    if (part) yield part;
+  }
+  if (size() > 0) yield cur;
+}
+
+/** All the log-batch calls of `logBatchParts` at once. */
+export function splitLogBatch(input: BatchInput, limits: LogBatchLimits = LOG_BATCH_LIMITS): BatchPart[] {
+  return [...logBatchParts(input, limits)];
 }
 
 export const MAX_KEY_LENGTH = 250;
@@ -133,7 +157,12 @@ function toValue(v: number | string | null): number | null {
  * point's `ts` (or `fallbackTs`), keys sanitised. Non-numeric values are skipped.
  */
 export function metricsOf(points: readonly StoredPoint[], fallbackTs: number): Metric[] {
-  const out: Metric[] = [];
+  return [...eachMetricOf(points, fallbackTs)];
+}
+
+/** `metricsOf`, one metric at a time. */
+export function* eachMetricOf(points: readonly StoredPoint[], fallbackTs: number): Generator<Metric> {
+  const keys = new Map<string, string>();
   for (const p of points) {
     if (typeof p !== 'object' || p === null || typeof p.values !== 'object' || p.values === null) continue;
     const step = Number.isInteger(p.step) ? p.step : 0;
@@ -141,10 +170,11 @@ export function metricsOf(points: readonly StoredPoint[], fallbackTs: number): M
     for (const [key, raw] of Object.entries(p.values)) {
       const value = toValue(raw);
       if (value === null) continue;
-      out.push({ key: sanitiseKey(key), value, timestamp, step });
+      let safe = keys.get(key);
+      if (safe === undefined) keys.set(key, (safe = sanitiseKey(key)));
+      yield { key: safe, value, timestamp, step };
     }
   }
-  return out;
 }
 
 export const MAX_PARAM_VALUE = 6000;

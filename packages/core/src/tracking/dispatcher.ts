@@ -8,10 +8,11 @@ import { trainJobSpecSchema } from '@llmops/spec';
 import { listAttempts } from '../execution/attempt-files.ts';
 import {
   backoffMs,
+  eachMetricOf,
   flattenSpecParams,
   isPermanent,
+  logBatchParts,
   messageOf,
-  metricsOf,
   runStatusOf,
   splitLogBatch,
   type StoredPoint,
@@ -342,11 +343,33 @@ export function createTrackingDispatcher(options: TrackingDispatcherOptions): Tr
     }
   }
 
+  /**
+   * The rows' points in log-batch calls, one after the other (order holds). Calls are cut lazily: the
+   * first goes out at once and the next is cut while the previous one is in flight.
+   */
   async function deliverMetrics(run: RunInfo, rows: OutboxRow[]): Promise<void> {
-    const metrics = rows.flatMap((r) =>
-      metricsOf((r.payload.points ?? []) as StoredPoint[], atMs(r.payload.at, Date.parse(r.createdAt))),
-    );
-    for (const part of splitLogBatch({ metrics })) await mlflow.logBatch({ runId: run.run_id, ...part });
+    function* metrics() {
+      for (const r of rows)
+        yield* eachMetricOf(
+          (r.payload.points ?? []) as StoredPoint[],
+          atMs(r.payload.at, Date.parse(r.createdAt)),
+        );
+    }
+    let inFlight: Promise<void> | null = null;
+    try {
+      for (const part of logBatchParts({ metrics: metrics() })) {
+        const previous = inFlight;
+        inFlight = null;
+        if (previous) await previous;
+        inFlight = mlflow.logBatch({ runId: run.run_id, ...part });
+      }
+      const last = inFlight;
+      inFlight = null;
+      if (last) await last;
+    } finally {
+      // Cutting a call failed while one was in flight: let it settle before the error goes up.
+      await inFlight?.catch(() => undefined);
+    }
   }
 
   /** Processes a job's due rows; false when it stopped on a transient error. */
