@@ -27,6 +27,7 @@ export const ENV_SECTIONS: readonly { readonly title: string; readonly names: re
       'TEMPORAL_ADDRESS',
       'TEMPORAL_NAMESPACE',
       'LLMOPS_MAX_CONCURRENT_RUNS',
+      'LLMOPS_PLATFORM_HEAP_MB',
       'LLMOPS_RUN_WORKER',
       'LLMOPS_SYNTHETIC_RUNS',
     ],

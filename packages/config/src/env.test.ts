@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isConfigError } from './errors.ts';
-import { loadEnv } from './env.ts';
+import { loadEnv, platformNodeArgs } from './env.ts';
 import { databaseTarget, featureFlags } from './features.ts';
 
 const secrets = mkdtempSync(join(tmpdir(), 'llmops-env-'));
@@ -238,5 +238,16 @@ describe('databaseTarget', () => {
       kind: 'postgres',
       url: 'postgresql://db/llmops',
     });
+  });
+});
+
+describe('platformNodeArgs', () => {
+  it('limits the heap of the platform process, 384 MiB unless configured', () => {
+    expect(platformNodeArgs({})).toEqual(['--max-old-space-size=384']);
+    expect(platformNodeArgs({ LLMOPS_PLATFORM_HEAP_MB: '1024' })).toEqual(['--max-old-space-size=1024']);
+  });
+
+  it('refuses a limit too small to run the platform', () => {
+    expect(() => platformNodeArgs({ LLMOPS_PLATFORM_HEAP_MB: '64' })).toThrow('LLMOPS_PLATFORM_HEAP_MB');
   });
 });

@@ -66,6 +66,12 @@ export const envSchema = z.object({
     1000,
     'Training runs admitted at once by this worker (local executor).',
   ),
+  LLMOPS_PLATFORM_HEAP_MB: integer(
+    384,
+    128,
+    65_536,
+    'Heap limit (MiB) of each JavaScript heap of the platform process (API, worker, workflow thread); `llmops up` starts the platform with it. V8 grows an unbounded heap lazily, so without a limit an idle-looking process holds hundreds of MiB it does not need.',
+  ),
   LLMOPS_RUN_WORKER: flag(true, 'Run the Temporal worker inside the platform process (embedded mode).'),
   LLMOPS_SYNTHETIC_RUNS: z
     .string()
@@ -205,4 +211,9 @@ function crossCheck(env: PlatformEnv): ConfigIssue[] {
     ],
   ];
   return rules.filter(([broken]) => broken).map(([, location, message]) => ({ location, message }));
+}
+
+/** Node.js arguments the platform process is started with (its heap limit), from the same variables. */
+export function platformNodeArgs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [`--max-old-space-size=${loadEnv(env).LLMOPS_PLATFORM_HEAP_MB}`];
 }

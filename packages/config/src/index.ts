@@ -21,7 +21,7 @@ export { loadPlatformConfig, defaultConfigDir, overlayFileName, BASE_CONFIG_FILE
 export type { LoadPlatformConfigOptions } from './load.ts';
 export { deepMerge } from './merge.ts';
 export { gpuTypesFor, findGpuType, familyConfig } from './lookup.ts';
-export { envSchema, loadEnv, SECRET_ENV_VARS, LOG_LEVELS } from './env.ts';
+export { envSchema, loadEnv, platformNodeArgs, SECRET_ENV_VARS, LOG_LEVELS } from './env.ts';
 export type { PlatformEnv, EnvVarName } from './env.ts';
 export { featureFlags, databaseTarget } from './features.ts';
 export type { FeatureFlags, IntegrationFlag, DatabaseTarget } from './features.ts';

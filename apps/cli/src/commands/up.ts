@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
+import { platformNodeArgs } from '@llmops/config';
 import yoctoSpinner from 'yocto-spinner';
 import { API_PATH, createClient } from '@llmops/client';
 import { startMlflowServer, type MlflowServer } from '@llmops/integrations-mlflow';
@@ -276,7 +277,7 @@ async function runPlatform(
   mlflowUrl: string | null,
 ): Promise<number> {
   let url = startUrl;
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, PLATFORM_MAIN], {
+  const child = spawn(process.execPath, [...platformNodeArgs(env), '--import', TSX_LOADER, PLATFORM_MAIN], {
     cwd: ctx.io.cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

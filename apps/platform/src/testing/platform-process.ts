@@ -10,6 +10,7 @@ import { inputsHash } from '@llmops/pyenv';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@llmops/orchestration';
+import { platformNodeArgs } from '@llmops/config';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const MAIN = join(REPO_ROOT, 'apps/platform/src/main.ts');
@@ -71,21 +72,23 @@ export interface PlatformProcessOptions {
 /** Starts `main.ts` in a child Node process and resolves once `/health/ready` answers. */
 export async function startPlatformProcess(opts: PlatformProcessOptions): Promise<PlatformProcess> {
   const port = opts.port ?? (await freePort());
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const env = {
+    ...process.env,
+    LLMOPS_HOME: opts.home,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    TEMPORAL_ADDRESS: opts.temporalAddress,
+    LLMOPS_BOOTSTRAP_TOKEN: opts.token,
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: '',
+    // No delivery to whatever MLflow may listen on the default port; tracking tests turn it on.
+    EXPERIMENT_TRACKING_ENABLED: 'false',
+    ...opts.env,
+  };
+  // Started as `llmops up` starts it (same Node.js arguments).
+  const child: ChildProcess = spawn(process.execPath, [...platformNodeArgs(env), '--import', 'tsx', MAIN], {
     cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      LLMOPS_HOME: opts.home,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      TEMPORAL_ADDRESS: opts.temporalAddress,
-      LLMOPS_BOOTSTRAP_TOKEN: opts.token,
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: '',
-      // No delivery to whatever MLflow may listen on the default port; tracking tests turn it on.
-      EXPERIMENT_TRACKING_ENABLED: 'false',
-      ...opts.env,
-    },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
