@@ -38,10 +38,15 @@ const { values } = parseArgs({
     trace: { type: 'boolean', default: false },
   },
 });
+/** Bad input: the problem on stderr, exit 2, nothing started. */
+function usage(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
 const bounded = (name: string, v: string | undefined, min: number, max: number): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max)
-    throw new RangeError(`--${name} must be an integer from ${min} to ${max}, got '${String(v)}'`);
+    usage(`--${name} must be an integer from ${min} to ${max}, got '${String(v)}'`);
   return n;
 };
 const POINTS = bounded('points', values.points, 1, 200_000);
@@ -49,12 +54,9 @@ const KEYS = bounded('keys', values.keys, 1, 100);
 const PER_EVENT = bounded('per-event', values['per-event'], 1, 10_000);
 const ROUNDS = bounded('rounds', values.rounds, 1, 10);
 const DB = values.db ?? (process.env.DATABASE_URL ? 'postgres' : 'pglite');
-if (DB !== 'pglite' && DB !== 'postgres')
-  throw new RangeError(`--db must be pglite or postgres, got '${DB}'`);
+if (DB !== 'pglite' && DB !== 'postgres') usage(`--db must be pglite or postgres, got '${DB}'`);
 if (DB === 'postgres' && !process.env.DATABASE_URL)
-  throw new Error(
-    '--db postgres needs DATABASE_URL (a PostgreSQL database the benchmark may add a schema to)',
-  );
+  usage('--db postgres needs DATABASE_URL (a PostgreSQL database the benchmark may add a schema to)');
 if (DB === 'pglite') delete process.env.DATABASE_URL;
 
 const TARGET = 0.9;

@@ -35,10 +35,15 @@ const { values } = parseArgs({
     'halt-at-step': { type: 'string', default: '40' },
   },
 });
+/** Bad input: the problem on stderr, exit 2, nothing started. */
+function usage(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
 const bounded = (name: string, v: string | undefined, min: number, max: number): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max)
-    throw new RangeError(`--${name} must be an integer from ${min} to ${max}, got '${String(v)}'`);
+    usage(`--${name} must be an integer from ${min} to ${max}, got '${String(v)}'`);
   return n;
 };
 const DOWN_S = bounded('down', values.down, 1, 600);
