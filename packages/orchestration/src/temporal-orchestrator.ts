@@ -61,6 +61,13 @@ function isUnreachable(error: unknown): boolean {
   return error instanceof ServiceError || isGrpcServiceError(error);
 }
 
+/**
+ * A job's workflow task runs its short database steps as local activities; on a saturated machine they can
+ * take longer than Temporal's default 10 s, and a timed-out task is done again from the start. 30 s leaves
+ * room; a worker that dies holding a task delays that job by at most this long.
+ */
+const WORKFLOW_TASK_TIMEOUT = '30 seconds';
+
 export function createTemporalJobOrchestrator(opts: TemporalJobOrchestratorOptions): TemporalJobOrchestrator {
   const { client, db } = opts;
   const taskQueue = opts.taskQueue ?? TRAINING_TASK_QUEUE;
@@ -128,6 +135,7 @@ export function createTemporalJobOrchestrator(opts: TemporalJobOrchestratorOptio
       taskQueue,
       args: [inputFor(jobId)],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
       signal,
       signalArgs: [payload],
     });
@@ -173,6 +181,7 @@ export function createTemporalJobOrchestrator(opts: TemporalJobOrchestratorOptio
             args: [inputFor(jobId)],
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
             workflowIdConflictPolicy: 'FAIL',
+            workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
           });
         } catch (error) {
           if (error instanceof WorkflowExecutionAlreadyStartedError) return; // a duplicate start
@@ -228,6 +237,7 @@ export function createTemporalJobOrchestrator(opts: TemporalJobOrchestratorOptio
           args: [inputFor(jobId, { actor, fromCheckpoint: fromCheckpoint ?? null })],
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
           workflowIdConflictPolicy: 'FAIL',
+          workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
         });
       await guard(
         jobId,
