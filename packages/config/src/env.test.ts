@@ -251,3 +251,11 @@ describe('platformNodeArgs', () => {
     expect(() => platformNodeArgs({ LLMOPS_PLATFORM_HEAP_MB: '64' })).toThrow('LLMOPS_PLATFORM_HEAP_MB');
   });
 });
+
+describe('platformNodeArgs with other variables wrong', () => {
+  it('reads only the heap limit, so the platform reports the rest itself', () => {
+    expect(platformNodeArgs({ ENVIRONMENT: 'bogus', LLMOPS_PLATFORM_HEAP_MB: '' })).toEqual([
+      '--max-old-space-size=384',
+    ]);
+  });
+});

@@ -213,7 +213,17 @@ function crossCheck(env: PlatformEnv): ConfigIssue[] {
   return rules.filter(([broken]) => broken).map(([, location, message]) => ({ location, message }));
 }
 
-/** Node.js arguments the platform process is started with (its heap limit), from the same variables. */
+/**
+ * Node.js arguments the platform process is started with (its heap limit). Only this variable is read:
+ * anything else wrong in the environment is for the platform itself to report.
+ */
 export function platformNodeArgs(env: NodeJS.ProcessEnv = process.env): string[] {
-  return [`--max-old-space-size=${loadEnv(env).LLMOPS_PLATFORM_HEAP_MB}`];
+  const raw = env.LLMOPS_PLATFORM_HEAP_MB;
+  const field = envSchema.shape.LLMOPS_PLATFORM_HEAP_MB;
+  const r = field.safeParse(raw === '' ? undefined : raw);
+  if (!r.success)
+    throw new ConfigError([
+      { location: 'LLMOPS_PLATFORM_HEAP_MB', message: r.error.issues[0]?.message ?? 'invalid value' },
+    ]);
+  return [`--max-old-space-size=${r.data}`];
 }
