@@ -28,7 +28,7 @@ export interface TrackingDispatcherOptions {
   artifactsDir: string;
   /** `<LLMOPS_HOME>/runs`: attempt directories with their logs. */
   runsDir: string;
-  /** Poll interval; default 500 ms. */
+  /** Poll interval while idle; default 100 ms (new rows leave within it, an idle poll is one indexed query). */
   intervalMs?: number;
   /** Jobs delivered in parallel per pass; default 4. */
   concurrency?: number;
@@ -135,7 +135,7 @@ export function artifactNameOf(job: JobRow): string | null {
  */
 export function createTrackingDispatcher(options: TrackingDispatcherOptions): TrackingDispatcher {
   const { db, mlflow } = options;
-  const intervalMs = options.intervalMs ?? 500;
+  const intervalMs = options.intervalMs ?? 100;
   const concurrency = options.concurrency ?? 4;
   const rowsPerPass = options.rowsPerPass ?? 500;
   const specParams = options.specParams ?? specFields;
