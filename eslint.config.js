@@ -20,6 +20,8 @@ export default tseslint.config(
       'coverage/**',
       'docs/api/**',
       'test-results/**',
+      'apps/web/dist/**',
+      'apps/web/dist.tmp-*/**',
     ],
   },
   js.configs.recommended,

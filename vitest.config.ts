@@ -1,3 +1,4 @@
+import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
 
 // Two named tiers: `unit` (pure, *.test.ts) and `int` (*.int.test.ts, real PGlite/PostgreSQL and HTTP).
@@ -6,6 +7,8 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // Single-file components of the web console (its component tests run in happy-dom).
+        plugins: [vue()],
         test: {
           name: 'unit',
           include: [

@@ -79,6 +79,7 @@ const pgUrl = process.env.LLMOPS_TEST_POSTGRES_URL;
 const embedded = { DATABASE_URL: '' };
 
 check('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+check('typecheck web', 'npx', ['vue-tsc', '-p', 'apps/web/tsconfig.json', '--noEmit']);
 check('lint', 'npx', ['eslint', '.']);
 check('format', 'npx', ['prettier', '--check', '--log-level', 'warn', '**/*.{ts,mjs,js,json,yaml}']);
 check('openapi drift', 'npx', ['tsx', 'apps/server/src/scripts/write-openapi.ts', '--check']);

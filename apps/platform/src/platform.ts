@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { databaseTarget, featureFlags, loadEnv, loadPlatformConfig, type PlatformEnv } from '@llmops/config';
 import {
   createLocalArtifactStore,
@@ -15,6 +17,19 @@ import { logLocator, startExecution } from './execution.ts';
 import { startTracking } from './tracking.ts';
 
 export const VERSION = '0.1.0';
+
+/** Where `llmops up` builds the web console in this install. */
+const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+/** The console folder to serve at `/`, or null (with a note) when no build is there. */
+function consoleDir(configured: string | undefined, print: (line: string) => void): string | null {
+  const dir = configured ?? DEFAULT_CONSOLE_DIR;
+  if (existsSync(join(dir, 'index.html'))) return dir;
+  print(
+    `console: not served, no build in ${dir} (node apps/web/scripts/ensure-build.mjs builds it; llmops up does so on start)`,
+  );
+  return null;
+}
 
 export interface RunningPlatform {
   app: App;
@@ -84,6 +99,7 @@ export async function startPlatform(
     const purgeTimer = setInterval(() => void purge(), 3_600_000);
     purgeTimer.unref();
 
+    const served = consoleDir(env.LLMOPS_CONSOLE_DIR, print);
     const app = await buildApp({
       services,
       platform,
@@ -95,6 +111,7 @@ export async function startPlatform(
       uploadLimitBytes: config.policies.upload_limit_bytes,
       logger: env.LOG_LEVEL === 'silent' ? false : { level: env.LOG_LEVEL },
       tracking: tracking.service,
+      consoleDir: served,
     });
     await app.listen({ port: env.PORT, host: env.HOST });
     const address = app.server.address();
@@ -104,6 +121,7 @@ export async function startPlatform(
     print(`LLM Ops Platform ${VERSION} (${env.ENVIRONMENT}) listening on ${url}`);
     print(`  execution: ${execution ? execution.describe : 'off'}`);
     print(`  tracking: ${tracking.describe}`);
+    if (served) print(`  console: ${url}/`);
     print(
       `  API ${url}/llm-ops/v1 · docs ${url}/llm-ops/v1/docs · GPU ${gpu.state} (${gpu.reason}) · tracking ${flags.experimentTracking.enabled ? 'on' : 'off'}`,
     );

@@ -11,6 +11,7 @@ import {
 import type { PlatformContext, Services, TrackingService } from '@llmops/core';
 import { errorEnvelopeSchema } from '@llmops/spec';
 import { auditPlugin } from './plugins/audit.ts';
+import { consolePlugin } from './plugins/console.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { zodValidatorCompiler } from './plugins/validation.ts';
@@ -35,6 +36,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Experiment tracking (run view, backfill, health); absent or null when disabled. */
   tracking?: TrackingService | null;
+  /** Folder of the built web console (index.html + assets) served at `/`; absent: `/` leads to the API docs. */
+  consoleDir?: string | null;
 }
 
 /** Composes the HTTP app: external plugins, then the platform's plugins, then the routes. Never listens. */
@@ -104,9 +107,13 @@ export async function buildApp(opts: AppOptions) {
     },
     { prefix: API_PREFIX },
   );
-  app.get('/', { config: { auth: false }, schema: { hide: true } }, async (_req, reply) =>
-    reply.redirect(`${API_PREFIX}/docs`),
-  );
+  if (opts.consoleDir) {
+    await app.register(consolePlugin, { dir: opts.consoleDir });
+  } else {
+    app.get('/', { config: { auth: false }, schema: { hide: true } }, async (_req, reply) =>
+      reply.redirect(`${API_PREFIX}/docs`),
+    );
+  }
   return app;
 }
 

@@ -12,6 +12,7 @@ export const ENV_SECTIONS: readonly { readonly title: string; readonly names: re
       'HOST',
       'LLMOPS_HOME',
       'LLMOPS_CONFIG_DIR',
+      'LLMOPS_CONSOLE_DIR',
       'ENVIRONMENT',
       'LOG_LEVEL',
       'LLMOPS_GPU_PREFERENCE',

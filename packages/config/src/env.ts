@@ -35,6 +35,9 @@ export const envSchema = z.object({
     './.llmops',
     'Data directory of the embedded mode, resolved against the working directory.',
   ),
+  LLMOPS_CONSOLE_DIR: optionalDirectory(
+    'Directory of the built web console served at `/`; default: apps/web/dist of the install (built by `llmops up`).',
+  ),
   LLMOPS_CONFIG_DIR: optionalDirectory(
     'Directory holding platform.yaml and its overlays; default: config/ of the install.',
   ),

@@ -21,6 +21,7 @@ import { llmopsHome } from '../settings.ts';
 
 // Relative to this file, not the working directory, so `llmops up` works from anywhere in the tree.
 const PLATFORM_MAIN = fileURLToPath(new URL('../../../platform/src/main.ts', import.meta.url));
+const CONSOLE_BUILD = fileURLToPath(new URL('../../../web/scripts/ensure-build.mjs', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const KILL_GRACE_MS = 10_000;
 const POLL_MS = 250;
@@ -102,6 +103,32 @@ function childEnv(ctx: Ctx, o: UpOpts): Record<string, string | undefined> {
   return env;
 }
 
+/**
+ * Builds the web console when its sources changed since the last build (instant otherwise). A failed
+ * build is reported and the platform starts anyway: the API does not need the console.
+ */
+async function buildConsole(ctx: Ctx, env: Record<string, string | undefined>): Promise<void> {
+  if (env.LLMOPS_CONSOLE_DIR || !existsSync(CONSOLE_BUILD)) return;
+  const lines: string[] = [];
+  const code = await new Promise<number | null>((res) => {
+    const child = spawn(process.execPath, [CONSOLE_BUILD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (e) => {
+      lines.push(e.message);
+      res(1);
+    });
+    child.on('exit', (c) => res(c));
+  });
+  for (const line of lines.filter((l) => l.startsWith('console:'))) ctx.note(`${line}\n`);
+  if (code !== 0) {
+    ctx.note(
+      `warning: the web console could not be built; the API still starts\n${lines.slice(-5).join('\n')}\n`,
+    );
+  }
+}
+
 function exitCodeOf(e: Exit): number {
   if (e.code !== null) return e.code;
   return 128 + (e.signal ? (constants.signals[e.signal] ?? 0) : 1);
@@ -110,6 +137,7 @@ function exitCodeOf(e: Exit): number {
 function readyBanner(url: string, home: string, mlflowUrl: string | null): string {
   const token = join(home, 'admin-token');
   const fields: [string, unknown][] = [
+    ['console', `${url}/`],
     ['API', `${url}${API_PATH}`],
     ['docs', `${url}${API_PATH}/docs`],
   ];
@@ -253,6 +281,7 @@ async function up(ctx: Ctx, o: UpOpts): Promise<number> {
   const [temporal, mlflow] = await Promise.allSettled([
     o.execution ? startExecutionStack(ctx, env) : null,
     o.execution ? startTrackingServer(ctx, env) : null,
+    buildConsole(ctx, env),
   ]).finally(() => {
     process.off('SIGINT', early);
     process.off('SIGTERM', early);

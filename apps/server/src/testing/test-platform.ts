@@ -56,6 +56,8 @@ export async function createTestPlatform(
     /** The MLflow client for the registry and experiments routes (a real server or an in-memory one). */
     mlflow?: MlflowApi;
     promotionGates?: PromotionGate[];
+    /** A built web console to serve at `/`. */
+    consoleDir?: string;
   } = {},
 ): Promise<TestPlatform> {
   const db = await createTestDb();
@@ -85,6 +87,7 @@ export async function createTestPlatform(
     uploadLimitBytes: opts.uploadLimitBytes ?? config.policies.upload_limit_bytes,
     // Experiment tracking follows the MLflow client: on when one is given.
     tracking: opts.mlflow ? createTrackingService({ db, mlflow: opts.mlflow }) : null,
+    consoleDir: opts.consoleDir ?? null,
   });
   await app.ready();
 
