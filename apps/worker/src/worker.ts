@@ -6,7 +6,7 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } fro
 import { createActivities } from './activities/index.ts';
 import { signalAdmission } from './activities/admission.ts';
 import { cachedWorkflowBundle } from './bundle.ts';
-import type { Executor } from '@llmops/core';
+import type { Executor, ServingRuntime } from '@llmops/core';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -32,6 +32,8 @@ export interface WorkerDeps {
   checkpointEveryNSteps?: number;
   /** Last word on every resolved runtime spec, e.g. the runtime's synthetic mode for load tests. */
   adjustSpec?: (spec: RuntimeSpec) => RuntimeSpec;
+  /** The serving backend the rollout activities drive; absent: rollouts fail saying the worker has none. */
+  serving?: ServingRuntime;
   /** Called when the worker stops on its own (e.g. Temporal unreachable for too long). */
   onFatalError?: (error: unknown) => void;
 }
@@ -88,6 +90,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         artifactsDir: deps.artifactsDir,
         checkpointEveryNSteps: deps.checkpointEveryNSteps ?? 50,
         adjustSpec: deps.adjustSpec,
+        serving: deps.serving,
         admission,
       }),
       // Every admitted run holds one long activity slot while it is supervised.

@@ -19,3 +19,25 @@ export * from './execution/index.ts';
 export * from './registry/index.ts';
 export * from './experiments/index.ts';
 export * from './tracking/index.ts';
+export type {
+  ReplicaState,
+  ReplicaStatus,
+  RevisionDeployment,
+  RevisionState,
+  RevisionStatus,
+  ServingDriver,
+  TrafficWeights,
+} from './serving/backend.ts';
+export { callerBucket, pickRevision, type RouteChoice, type RoutingTable } from './serving/routing.ts';
+export { createServingTelemetry, type RevisionStats, type ServingTelemetry } from './serving/telemetry.ts';
+export { judgeHealth, type HealthVerdict } from './serving/health.ts';
+export { createServingRouter, type ServingRouter } from './serving/router.ts';
+export type { ServingRuntime } from './serving/runtime.ts';
+export type { DeploymentOrchestrator } from './serving/orchestrator.ts';
+export {
+  createRolloutService,
+  ROLLOUT_DEFAULTS,
+  rolloutSteps,
+  type RolloutOptions,
+  type RolloutService,
+} from './serving/rollout.service.ts';

@@ -9,6 +9,9 @@ import type { PlatformContext } from './platform-context.ts';
 import type { PromotionGate } from './registry/gates.ts';
 import { createRegistryService } from './registry/registry.service.ts';
 import { createServingService } from './serving/serving.service.ts';
+import type { DeploymentOrchestrator } from './serving/orchestrator.ts';
+import { createRolloutService } from './serving/rollout.service.ts';
+import type { ServingRuntime } from './serving/runtime.ts';
 import type { ServingBackendConfig } from './serving/deployment-manifest.ts';
 import type { ArtifactStore } from './storage/artifact-store.ts';
 import { createJobControlService, type JobLogLocator } from './training/job-control.service.ts';
@@ -29,6 +32,10 @@ export interface ServiceDeps {
   promotionGates?: readonly PromotionGate[];
   /** Which serving backend endpoints are converted for (local, KServe, Ray); default: from process.env. */
   servingBackend?: ServingBackendConfig;
+  /** Rollouts' durable workflows; null while the workflow engine is not connected. */
+  deployments?: () => DeploymentOrchestrator | null;
+  /** The serving driver, routing tables and telemetry of this process; null: no inference here. */
+  servingRuntime?: () => ServingRuntime | null;
 }
 
 /** Builds every domain service once; the HTTP layer and the CLI both go through these. */
@@ -54,6 +61,13 @@ export function createServices(deps: ServiceDeps) {
       gates: deps.promotionGates ?? [],
     }),
     experiments: createExperimentsService({ db: deps.db, mlflow: deps.mlflow ?? null }),
+    rollouts: createRolloutService({
+      db: deps.db,
+      orchestrator: deps.deployments ?? (() => null),
+      serving: deps.servingRuntime ?? (() => null),
+    }),
+    /** The serving driver, routing tables and telemetry of this process (the inference proxy uses them). */
+    servingRuntime: deps.servingRuntime ?? (() => null),
   };
 }
 

@@ -35,6 +35,16 @@ export type {
 } from './repositories/jobs.ts';
 export type { CreateEndpointInput, EndpointRow } from './repositories/endpoints.ts';
 export type { Compliance } from './repositories/compliance.ts';
+export { LIVE_REVISION_STATES } from './repositories/revisions.ts';
+export type {
+  AppendEndpointEventInput,
+  CreateRevisionInput,
+  EndpointEventRow,
+  RevisionMode,
+  RevisionPatch,
+  RevisionRow,
+  RevisionRowState,
+} from './repositories/revisions.ts';
 export type {
   IdempotentOutcome,
   IdempotentResourceType,

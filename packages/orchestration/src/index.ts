@@ -4,3 +4,4 @@ export { connectTemporal } from './connect.ts';
 export type { TemporalTarget } from './connect.ts';
 export { createTemporalJobOrchestrator } from './temporal-orchestrator.ts';
 export type { TemporalJobOrchestrator, TemporalJobOrchestratorOptions } from './temporal-orchestrator.ts';
+export { createTemporalDeploymentOrchestrator } from './deployment-orchestrator.ts';

@@ -15,3 +15,5 @@ export * from './parse.ts';
 export * from './datasets.ts';
 export * from './runtime.ts';
 export * from './workflows.ts';
+export * from './deployment-workflow.ts';
+export * from './serving-api.ts';

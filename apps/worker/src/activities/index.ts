@@ -4,6 +4,7 @@ import { createJobActivities } from './jobs.ts';
 import { createPrepareActivities } from './prepare.ts';
 import { createRegisterActivities } from './register.ts';
 import { createRunActivities } from './run.ts';
+import { createServingActivities } from './serving.ts';
 import type { ActivityDeps } from './types.ts';
 
 export type { ActivityDeps } from './types.ts';
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps & { admission: AdmissionConf
     ...createRunActivities(deps),
     ...createRegisterActivities(deps),
     ...createAdmissionActivities(deps),
+    ...createServingActivities(deps),
   };
 }
 

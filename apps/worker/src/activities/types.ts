@@ -1,7 +1,7 @@
 import type { Db, JobStatus } from '@llmops/db';
 import type { CheckpointRef, RuntimeSpec } from '@llmops/spec';
 import type { Client } from '@temporalio/client';
-import type { ExecutionOutcome, Executor } from '@llmops/core';
+import type { ExecutionOutcome, Executor, ServingRuntime } from '@llmops/core';
 
 export interface ActivityDeps {
   db: Db;
@@ -15,6 +15,8 @@ export interface ActivityDeps {
   checkpointEveryNSteps: number;
   /** Last word on the resolved spec (e.g. the runtime's synthetic mode for load tests). */
   adjustSpec?: ((spec: RuntimeSpec) => RuntimeSpec) | undefined;
+  /** The serving backend, routing tables and telemetry; absent: this worker runs no rollouts. */
+  serving?: ServingRuntime | undefined;
 }
 
 /** A job as the workflow needs it at its start. */

@@ -2,3 +2,4 @@
 // and activities are reached only through proxyActivities with type-only imports.
 export { trainingJob } from './training-job.ts';
 export { admission } from './admission.ts';
+export { deployment, endpointTeardown } from './deployment.ts';

@@ -137,6 +137,15 @@ export function createEndpointsRepository(sql: Sql) {
       return row ? toEndpoint(row) : null;
     },
 
+    async getByRoute(projectId: string, route: string): Promise<EndpointRow | null> {
+      if (!isUuid(projectId)) return null;
+      const [row] = await sql.query<EndpointRecord>(
+        `SELECT ${COLUMNS} FROM serving_endpoints WHERE project_id = $1 AND route = $2`,
+        [projectId, route],
+      );
+      return row ? toEndpoint(row) : null;
+    },
+
     /** Newest first. */
     async list(projectId: string, page: Page): Promise<ListResult<EndpointRow>> {
       const where = new Where().add('project_id = $?', isUuid(projectId) ? projectId : null);

@@ -10,6 +10,7 @@ import { createOrgAdminsRepository } from './org-admins.ts';
 import { createOrgsRepository } from './orgs.ts';
 import { createProjectsRepository } from './projects.ts';
 import { createRegistryRepository } from './registry.ts';
+import { createRevisionsRepository } from './revisions.ts';
 import { createTokensRepository } from './tokens.ts';
 import { createTrackingRepository } from './tracking.ts';
 import { createUsersRepository } from './users.ts';
@@ -30,6 +31,7 @@ export function createRepositories(sql: Sql) {
     datasets: createDatasetsRepository(sql),
     jobs: createJobsRepository(sql),
     endpoints: createEndpointsRepository(sql),
+    revisions: createRevisionsRepository(sql),
     idempotency: createIdempotencyRepository(sql),
     audit: createAuditRepository(sql),
     registry: createRegistryRepository(sql),

@@ -7,18 +7,55 @@ import {
   endpointValidationResultSchema,
   envelope,
   page,
+  endpointStatusSchema,
+  endpointEventSchema,
+  endpointRevisionSchema,
   paginationQuerySchema,
   revalidateResultSchema,
+  endpointRollbackRequestSchema,
+  rolloutRequestSchema,
+  type RolloutMode,
 } from '@llmops/spec';
+import type { EndpointEventRow, RevisionRow } from '@llmops/db';
+import { createError, isLlmopsError } from '@llmops/core';
+import { inferenceRoutes } from './inference.routes.ts';
 import { actorOf } from '../../plugins/auth.ts';
 import { ok, toEndpoint } from '../mappers.ts';
 import type { ModuleOptions } from '../types.ts';
 
 const endpointParams = z.object({ endpointId: z.string().min(1).max(200) });
 
-export const servingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { services }) => {
-  const { serving, compliance } = services;
+const toRevision = (r: RevisionRow) => ({
+  id: r.id,
+  seq: r.seq,
+  modelId: r.modelId,
+  modelRef: r.modelRef,
+  modelVersion: r.modelVersion,
+  mode: r.mode as RolloutMode,
+  state: r.state,
+  traffic: r.traffic,
+  shadow: r.shadow,
+  replicas: r.replicas,
+  message: r.message,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+const toEvent = (e: EndpointEventRow) => ({
+  seq: e.seq,
+  revisionId: e.revisionId,
+  type: e.type,
+  message: e.message,
+  detail: e.detail,
+  actor: e.actor,
+  at: e.at,
+});
+
+export const servingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, opts) => {
+  const { services } = opts;
+  const { serving, compliance, rollouts } = services;
   const tags = ['serving'];
+  await app.register(inferenceRoutes, opts);
 
   app.post(
     '/serving/endpoints',
@@ -33,11 +70,15 @@ export const servingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
       config: { audit: { action: 'serving.endpoint.create', targetType: 'serving_endpoint' } },
     },
     async (req, reply) => {
-      const { endpoint, replayed } = await serving.create(
-        actorOf(req),
-        req.body,
-        req.headers['idempotency-key'],
-      );
+      const actor = actorOf(req);
+      const { endpoint, replayed } = await serving.create(actor, req.body, req.headers['idempotency-key']);
+      // The first deployment starts at once when the workflow engine is there; otherwise the endpoint
+      // stays PENDING and deploys when the platform reconnects.
+      if (!replayed)
+        await rollouts.deployNew(actor, endpoint).catch((e: unknown) => {
+          if (!(isLlmopsError(e) && e.code === 'UNAVAILABLE')) throw e;
+          req.log.warn({ endpointId: endpoint.id }, (e as Error).message);
+        });
       return reply
         .status(replayed ? 200 : 201)
         .send(
@@ -141,6 +182,145 @@ export const servingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
         manifest: deployment.manifest,
         manifestError: deployment.error,
       });
+    },
+  );
+  const endpointParamsOnly = { params: endpointParams };
+  app.post(
+    '/serving/endpoints/:endpointId/rollouts',
+    {
+      schema: {
+        tags,
+        summary:
+          'Roll a new model version (or DeploymentSpec) out to the endpoint: blue-green, canary, shadow or A/B',
+        ...endpointParamsOnly,
+        body: rolloutRequestSchema,
+        response: { 202: envelope(endpointRevisionSchema) },
+      },
+      config: { audit: { action: 'serving.endpoint.rollout', targetType: 'serving_endpoint' } },
+    },
+    async (req, reply) => {
+      const actor = actorOf(req);
+      const body = req.body;
+      if (body.deploymentSpec) {
+        const current = await serving.get(actor, req.params.endpointId);
+        const check = await serving.validate(actor, {
+          route: current.route,
+          environment: current.environment,
+          ...(body.modelId ? { modelId: body.modelId } : {}),
+          deploymentSpec: body.deploymentSpec,
+        });
+        if (!check.valid)
+          throw createError(
+            'VALIDATION_FAILED',
+            check.violations.length
+              ? `The new DeploymentSpec breaks ${check.violations.length} rule(s)`
+              : (check.deployment?.error?.message ?? 'The new DeploymentSpec cannot be deployed'),
+            { violations: check.violations },
+          );
+      }
+      const r = await rollouts.rollout(actor, req.params.endpointId, body);
+      return reply
+        .status(202)
+        .send(
+          ok(
+            `Revision ${r.revision.seq} is being rolled out (${r.mode}: ${r.steps.join(' → ')} %)`,
+            toRevision(r.revision),
+          ),
+        );
+    },
+  );
+  app.post(
+    '/serving/endpoints/:endpointId/promote',
+    {
+      schema: {
+        tags,
+        summary: 'Give the revision being rolled out all live traffic now',
+        ...endpointParamsOnly,
+        response: { 202: envelope(endpointRevisionSchema) },
+      },
+      config: { audit: { action: 'serving.endpoint.promote', targetType: 'serving_endpoint' } },
+    },
+    async (req, reply) => {
+      const rev = await rollouts.promote(actorOf(req), req.params.endpointId);
+      return reply.status(202).send(ok(`Revision ${rev.seq} is being promoted`, toRevision(rev)));
+    },
+  );
+  app.post(
+    '/serving/endpoints/:endpointId/rollback',
+    {
+      schema: {
+        tags,
+        summary: 'Put all traffic back on the previous revision and remove the one being rolled out',
+        ...endpointParamsOnly,
+        body: endpointRollbackRequestSchema.optional(),
+        response: { 202: envelope(endpointRevisionSchema) },
+      },
+      config: { audit: { action: 'serving.endpoint.rollback', targetType: 'serving_endpoint' } },
+    },
+    async (req, reply) => {
+      const rev = await rollouts.rollback(actorOf(req), req.params.endpointId, req.body?.reason);
+      return reply.status(202).send(ok(`Revision ${rev.seq} is being rolled back`, toRevision(rev)));
+    },
+  );
+  app.delete(
+    '/serving/endpoints/:endpointId',
+    {
+      schema: {
+        tags,
+        summary: 'Stop every model server of the endpoint; the endpoint and its history are kept as DELETED',
+        ...endpointParamsOnly,
+        response: { 202: envelope(endpointSchema) },
+      },
+      config: { audit: { action: 'serving.endpoint.delete', targetType: 'serving_endpoint' } },
+    },
+    async (req, reply) => {
+      const ep = await rollouts.remove(actorOf(req), req.params.endpointId);
+      return reply.status(202).send(ok('Endpoint is being deleted', toEndpoint(ep)));
+    },
+  );
+  app.get(
+    '/serving/endpoints/:endpointId/status',
+    {
+      schema: {
+        tags,
+        summary: 'Versions, traffic shares, replicas and health of the endpoint, with the rollout under way',
+        ...endpointParamsOnly,
+        querystring: z.object({ windowSeconds: z.coerce.number().int().min(1).max(600).optional() }),
+        response: { 200: envelope(endpointStatusSchema) },
+      },
+    },
+    async (req) => {
+      const st = await rollouts.status(actorOf(req), req.params.endpointId, req.query);
+      return ok(`Endpoint is ${st.endpoint.status}`, {
+        endpointId: st.endpoint.id,
+        status: st.endpoint.status,
+        revisions: st.revisions.map((r) => ({
+          ...toRevision(r.revision),
+          backend: r.backend
+            ? { state: r.backend.state, message: r.backend.message, replicas: r.backend.replicas }
+            : null,
+          health: r.stats,
+        })),
+        rollout: st.rollout,
+        events: st.events.map(toEvent),
+        windowSeconds: st.windowSeconds,
+      });
+    },
+  );
+  app.get(
+    '/serving/endpoints/:endpointId/events',
+    {
+      schema: {
+        tags,
+        summary: "The endpoint's events: deploys, traffic shifts, health verdicts, rollbacks",
+        ...endpointParamsOnly,
+        querystring: z.object({ afterSeq: z.coerce.number().int().min(0).optional() }),
+        response: { 200: envelope(z.array(endpointEventSchema)) },
+      },
+    },
+    async (req) => {
+      const events = await rollouts.events(actorOf(req), req.params.endpointId, req.query.afterSeq ?? 0);
+      return ok(`${events.length} event(s)`, events.map(toEvent));
     },
   );
 };
