@@ -8,6 +8,7 @@ export * from './catalog/catalog.service.ts';
 export * from './catalog/dataset-file.ts';
 export * from './training/training.service.ts';
 export * from './serving/serving.service.ts';
+export * from './serving/local/index.ts';
 export * from './compliance/compliance.service.ts';
 export * from './compliance/fix-hints.ts';
 export * from './audit/audit.service.ts';
