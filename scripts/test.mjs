@@ -1,5 +1,6 @@
 // The one test command (`npm test`): static checks, then every Vitest tier on embedded PGlite, then —
-// when LLMOPS_TEST_POSTGRES_URL is set — the database tier again on that PostgreSQL server.
+// when LLMOPS_TEST_POSTGRES_URL is set — the database tier again on that PostgreSQL server, the Python
+// runtime's tests, and the web console's browser tests (e2e) once, on PGlite.
 // Ends with one line "N passed, N failed" summing every tier.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -100,6 +101,8 @@ const DATABASE_TIERS = [
 ];
 if (pgUrl) vitest('int-postgres', 'int', { DATABASE_URL: pgUrl }, DATABASE_TIERS);
 if (existsSync(join(root, 'runtimes/python/run-tests.sh'))) pytest();
+// The web console in Chromium against a running platform (builds the console first if it changed).
+vitest('e2e', 'e2e', embedded);
 
 process.stdout.write('\n== summary\n');
 for (const t of tiers) process.stdout.write(`${t.name.padEnd(24)} ${t.passed} passed, ${t.failed} failed\n`);

@@ -79,6 +79,7 @@ export async function ensureBuild({ force = false, quiet = false } = {}) {
   const current = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : null;
   if (!force && current === hash && existsSync(join(distDir, 'index.html'))) {
     log(`console: up to date (${hash.slice(0, 12)})`);
+    log(report());
     return { built: false, hash };
   }
   log('console: building the web console…');
