@@ -66,6 +66,17 @@ export const ENV_SECTIONS: readonly { readonly title: string; readonly names: re
       'DVC_REMOTE_URL',
     ],
   },
+  {
+    title: 'Kubernetes API (KServe and Ray Serve backends)',
+    names: [
+      'KUBERNETES_API_URL',
+      'KUBERNETES_TOKEN',
+      'KUBERNETES_TOKEN_FILE',
+      'KUBERNETES_CA_FILE',
+      'KUBECONFIG',
+      'KUBERNETES_CONTEXT',
+    ],
+  },
 ];
 
 export const ENV_EXAMPLE_PATH = fileURLToPath(new URL('../../../.env.example', import.meta.url));

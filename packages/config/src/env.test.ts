@@ -140,6 +140,9 @@ describe('loadEnv errors', () => {
     [{ WORKFLOW_ORCHESTRATION_SYSTEM: 'argo_workflows' }, 'ARGO_WORKFLOWS_ENABLED: is false'],
     [{ HUGGINGFACE_HUB_ENABLED: 'no' }, 'HUGGINGFACE_HUB_ENABLED: is false'],
     [{ DVC_ENABLED: '0' }, 'DVC_ENABLED: is false'],
+    [{ KUBERNETES_TOKEN: 'sa-token' }, 'KUBERNETES_TOKEN: is set but KUBERNETES_API_URL is not'],
+    [{ KUBERNETES_CA_FILE: '/ca.pem' }, 'KUBERNETES_CA_FILE: is set but KUBERNETES_API_URL is not'],
+    [{ KUBERNETES_API_URL: 'k8s:6443' }, 'KUBERNETES_API_URL: expected a http:// or https:// URL'],
   ])('stops on the contradiction %j', (env, start) => {
     expect(envError(env).startsWith(start)).toBe(true);
   });

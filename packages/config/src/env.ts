@@ -114,6 +114,17 @@ export const envSchema = z.object({
     'KServe may be used for endpoints; required when SERVING_FRAMEWORK_DEFAULT=kserve.',
   ),
   KSERVE_NAMESPACE: namespace('kserve', 'Kubernetes namespace of the InferenceServices.'),
+  KUBERNETES_API_URL: url(
+    ['http', 'https'],
+    'Kubernetes API server the KServe and Ray Serve backends talk to, with KUBERNETES_TOKEN; absent: KUBECONFIG, else the in-cluster service account.',
+  ),
+  KUBERNETES_TOKEN: text('Bearer token for KUBERNETES_API_URL (a service account token).'),
+  KUBERNETES_TOKEN_FILE: text('File whose content is KUBERNETES_TOKEN.'),
+  KUBERNETES_CA_FILE: text(
+    'PEM file of the CA that signed the certificate of KUBERNETES_API_URL; absent: the system CAs.',
+  ),
+  KUBECONFIG: text('kubeconfig file used when KUBERNETES_API_URL is absent.'),
+  KUBERNETES_CONTEXT: text('Context of KUBECONFIG to use; absent: its current context.'),
   ARGO_WORKFLOWS_ENABLED: flag(
     false,
     'Argo Workflows may be used; required when it is the orchestration system.',
@@ -135,7 +146,12 @@ export type PlatformEnv = z.output<typeof envSchema>;
 export type EnvVarName = keyof typeof envSchema.shape;
 
 /** Secrets that may also be given as `<NAME>_FILE`, the path of a file holding the value. */
-export const SECRET_ENV_VARS = ['DATABASE_URL', 'LLMOPS_BOOTSTRAP_TOKEN', 'HUGGINGFACE_HUB_TOKEN'] as const;
+export const SECRET_ENV_VARS = [
+  'DATABASE_URL',
+  'LLMOPS_BOOTSTRAP_TOKEN',
+  'HUGGINGFACE_HUB_TOKEN',
+  'KUBERNETES_TOKEN',
+] as const;
 
 /** Parses the process environment once at boot; throws ConfigError naming every bad variable. */
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): PlatformEnv {
@@ -192,6 +208,16 @@ function crossCheck(env: PlatformEnv): ConfigIssue[] {
       env.SERVING_FRAMEWORK_ENABLED && env.SERVING_FRAMEWORK_DEFAULT === 'kserve' && !env.USE_KSERVE,
       'USE_KSERVE',
       'is false but SERVING_FRAMEWORK_DEFAULT=kserve; set USE_KSERVE=true or choose another SERVING_FRAMEWORK_DEFAULT',
+    ],
+    [
+      env.KUBERNETES_TOKEN !== undefined && env.KUBERNETES_API_URL === undefined,
+      'KUBERNETES_TOKEN',
+      'is set but KUBERNETES_API_URL is not; the token is only sent to an explicit API server URL',
+    ],
+    [
+      env.KUBERNETES_CA_FILE !== undefined && env.KUBERNETES_API_URL === undefined,
+      'KUBERNETES_CA_FILE',
+      'is set but KUBERNETES_API_URL is not; set the URL of the API server the CA signed',
     ],
     [
       env.WORKFLOW_ORCHESTRATION_ENABLED &&
