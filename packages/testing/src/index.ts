@@ -10,3 +10,5 @@ export {
 } from './quickstart.ts';
 export { startTestMlflow } from './mlflow.ts';
 export type { TestMlflow } from './mlflow.ts';
+export { startFakeKubeApi } from './fake-kube-api.ts';
+export type { FakeKubeApi, FakeRequest } from './fake-kube-api.ts';
