@@ -111,3 +111,15 @@ export const endpointStatusSchema = z
     windowSeconds: z.number().int(),
   })
   .meta({ id: 'EndpointStatus' });
+
+/** Errors of the OpenAI-compatible inference routes, in the OpenAI wire format. */
+export const inferenceErrorSchema = z
+  .object({
+    error: z.object({
+      message: z.string(),
+      type: z.string(),
+      code: z.string().nullable(),
+      param: z.string().nullable().optional(),
+    }),
+  })
+  .meta({ id: 'InferenceError' });

@@ -9,10 +9,12 @@ import {
   createTrackingService,
   type GpuDetection,
   type JobLogLocator,
+  type DeploymentOrchestrator,
   type JobOrchestrator,
   type PlatformContext,
   type MlflowApi,
   type PromotionGate,
+  type ServingRuntime,
   type Services,
 } from '@llmops/core';
 import { createTestDb, QUICKSTART_DATASET, QUICKSTART_MODEL, type TestDb } from '@llmops/testing';
@@ -56,6 +58,9 @@ export async function createTestPlatform(
     /** The MLflow client for the registry and experiments routes (a real server or an in-memory one). */
     mlflow?: MlflowApi;
     promotionGates?: PromotionGate[];
+    /** Rollout workflows and the serving runtime (driver, routing tables, telemetry) for serving tests. */
+    deployments?: DeploymentOrchestrator;
+    servingRuntime?: ServingRuntime | ((db: TestDb) => ServingRuntime);
     /** A built web console to serve at `/`. */
     consoleDir?: string;
   } = {},
@@ -65,6 +70,8 @@ export async function createTestPlatform(
   const base = loadPlatformConfig({ environment: 'dev' });
   const config = opts.config ? opts.config(base) : base;
   const platform: PlatformContext = { config, gpuPreference: 'auto', gpu: opts.gpu ?? NO_GPU };
+  const servingRuntime =
+    typeof opts.servingRuntime === 'function' ? opts.servingRuntime(db) : (opts.servingRuntime ?? null);
   const services = createServices({
     db,
     platform,
@@ -73,6 +80,8 @@ export async function createTestPlatform(
     logs: opts.logs ?? null,
     mlflow: opts.mlflow ?? null,
     promotionGates: opts.promotionGates ?? [],
+    deployments: () => opts.deployments ?? null,
+    servingRuntime: () => servingRuntime,
   });
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
   await services.identity.bootstrap({ bootstrapToken: adminToken });

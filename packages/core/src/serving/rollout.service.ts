@@ -159,7 +159,7 @@ export function createRolloutService(deps: {
   return {
     /** The first deployment of a new endpoint (called after create). */
     async deployNew(actor: Actor, endpoint: EndpointRow, opts: RolloutOptions = {}) {
-      return start(actor, endpoint, opts);
+      return start(actor, endpoint, { modelId: endpoint.modelId ?? undefined, ...opts });
     },
 
     /** A new model version (or spec) rolled out to an endpoint that serves. */

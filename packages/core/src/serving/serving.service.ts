@@ -114,8 +114,10 @@ export function createServingService(deps: {
         parameterCount: m.parameterCount,
       };
     const producing = model ? await repos.jobs.findByArtifact(projectId, model.name) : null;
+    // A modelId that names a version of model_ref is the model checked (its limits, its files).
+    const chosen = byId && model && byId.name === model.name ? byId : model;
     const out: DeploymentLookups = {
-      model: info(model),
+      model: info(chosen),
       producingJob: producing ? producingJobInfo(producing) : null,
     };
     if (byId !== undefined) out.modelById = info(byId);

@@ -48,6 +48,15 @@ const failing: Case[] = [
   },
   {
     rule: 'modelRefResolves',
+    code: 'DEPLOYMENT_FAMILY_MISMATCH',
+    path: 'modelId',
+    ctx: (c) => ({
+      ...c,
+      lookups: { ...c.lookups, modelById: { ...c.lookups.model!, id: 'other', name: 'another-model' } },
+    }),
+  },
+  {
+    rule: 'modelRefResolves',
     code: 'DEPLOYMENT_JOB_TYPE_MISMATCH',
     path: 'deploymentSpec.job_type',
     ctx: (c) => ({
@@ -114,6 +123,14 @@ describe('DeploymentSpec rules', () => {
     if (c.message) expect(hit!.message).toMatch(c.message);
     const rule = DEPLOYMENT_RULES.find((r) => r.name === c.rule)!;
     expect(rule.check(spec, ctx).map((v) => v.code)).toContain(c.code);
+  });
+
+  it('accepts a modelId that names another version of model_ref', () => {
+    const ctx = deploymentContext();
+    const v2 = { ...ctx.lookups.model!, id: 'model-v2' };
+    expect(
+      checkDeploymentSpec(quickstartDeployment(), { ...ctx, lookups: { ...ctx.lookups, modelById: v2 } }),
+    ).toEqual([]);
   });
 
   it('has a failing case for every code every rule declares', () => {

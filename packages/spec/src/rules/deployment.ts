@@ -102,7 +102,8 @@ export const modelRefResolves: DeploymentRule = {
           `model_family '${spec.model_family}' does not match the training job ${producingJob.id} (family '${producingJob.modelFamily}')`,
         ),
       );
-    if (modelById && modelById.id !== model.id)
+    // modelId picks one version of model_ref; a model of another name is a contradiction.
+    if (modelById && modelById.name !== model.name)
       out.push(
         violation(
           'DEPLOYMENT_FAMILY_MISMATCH',

@@ -1,7 +1,13 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { pickRevision, requireRole, type ServingRuntime, type Services } from '@llmops/core';
 import type { EndpointRow } from '@llmops/db';
-import { deploymentSpecSchema, type DeploymentSpec } from '@llmops/spec';
+import {
+  deploymentSpecSchema,
+  errorEnvelopeSchema,
+  inferenceErrorSchema,
+  type DeploymentSpec,
+} from '@llmops/spec';
+import { z } from 'zod';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '../../plugins/auth.ts';
 import type { ModuleOptions } from '../types.ts';
@@ -256,15 +262,30 @@ export function createInferenceProxy(opts: { services: Services; runtime: () => 
   return { handle, OPERATIONS };
 }
 
+/**
+ * Errors of these routes are either the proxy's own (OpenAI format) or the platform's (authentication,
+ * project, role: the envelope); both are documented and serialised.
+ */
+const errors = Object.fromEntries(
+  [400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 502, 503].map((code) => [
+    code,
+    z.union([inferenceErrorSchema, errorEnvelopeSchema]),
+  ]),
+);
+
 export const inferenceRoutes: FastifyPluginAsync<ModuleOptions> = async (app, { services }) => {
   const proxy = createInferenceProxy({ services, runtime: services.servingRuntime });
   const ops = Object.keys(OPERATIONS) as Operation[];
-  // Hidden from the OpenAPI document's schemas: bodies are the OpenAI wire format, checked by the model server.
+  // Request bodies are the OpenAI wire format, checked by the model server (not described here).
   for (const op of ops)
     app.post<{ Params: { endpointId: string } }>(
       `/serving/endpoints/:endpointId/v1/${op}`,
       {
-        schema: { tags: ['inference'], summary: `OpenAI-compatible ${OPERATIONS[op]} through the platform` },
+        schema: {
+          tags: ['inference'],
+          summary: `OpenAI-compatible ${OPERATIONS[op]} through the platform`,
+          response: errors,
+        },
       },
       (req, reply) => proxy.handle(req, reply, { id: req.params.endpointId }, op),
     );
@@ -275,6 +296,7 @@ export const inferenceRoutes: FastifyPluginAsync<ModuleOptions> = async (app, { 
         tags: ['inference'],
         summary:
           "OpenAI-compatible inference under the endpoint's route: /serving/routes{route}/v1/chat/completions",
+        response: errors,
       },
     },
     (req, reply) => {
