@@ -3,16 +3,24 @@ import type { PlatformEnv } from '@llmops/config';
 import {
   createLocalProcessExecutor,
   attemptsUnder,
+  type DeploymentOrchestrator,
   type JobLogLocator,
   type JobOrchestrator,
+  type ServingRuntime,
 } from '@llmops/core';
 import type { Db } from '@llmops/db';
-import { connectTemporal, createTemporalJobOrchestrator } from '@llmops/orchestration';
+import {
+  connectTemporal,
+  createTemporalDeploymentOrchestrator,
+  createTemporalJobOrchestrator,
+} from '@llmops/orchestration';
 import { ensurePythonEnv } from '@llmops/pyenv';
 import { startWorker, type RunningWorker, type WorkerDeps } from '@llmops/worker';
 
 export interface Execution {
   orchestrator: JobOrchestrator;
+  /** Rollouts of serving endpoints (the deployment workflow). */
+  deployments: DeploymentOrchestrator;
   logs: JobLogLocator;
   describe: string;
   close(): Promise<void>;
@@ -56,6 +64,8 @@ export async function startExecution(opts: {
   env: PlatformEnv;
   db: Db;
   print: (line: string) => void;
+  /** The serving driver and routing of this process; the worker's rollout activities drive it. */
+  serving?: ServingRuntime | null;
 }): Promise<Execution | null> {
   const { env, db, print } = opts;
   if (!env.TEMPORAL_ADDRESS) {
@@ -88,6 +98,7 @@ export async function startExecution(opts: {
         bundleCacheDir: join(env.LLMOPS_HOME, 'cache'),
         adjustSpec: syntheticRuns(env.LLMOPS_SYNTHETIC_RUNS),
         onFatalError: (e) => print(`execution: worker stopped: ${(e as Error).message}`),
+        ...(opts.serving ? { serving: opts.serving } : {}),
       });
     }
     const orchestrator = createTemporalJobOrchestrator({ client, db });
@@ -102,6 +113,7 @@ export async function startExecution(opts: {
     const describe = `Temporal ${env.TEMPORAL_ADDRESS}${worker ? `, worker in-process (${env.LLMOPS_MAX_CONCURRENT_RUNS} concurrent runs${env.LLMOPS_SYNTHETIC_RUNS ? `, synthetic runs ${env.LLMOPS_SYNTHETIC_RUNS}` : ''})` : ''}${started ? `, ${started} queued job(s) started` : ''}`;
     return {
       orchestrator,
+      deployments: createTemporalDeploymentOrchestrator({ client }),
       logs: logLocator(env),
       describe,
       async close() {

@@ -14,6 +14,7 @@ import {
 import { createDb, type Db } from '@llmops/db';
 import { buildApp, type App } from '@llmops/server';
 import { logLocator, startExecution } from './execution.ts';
+import { startServing, type Serving } from './serving.ts';
 import { startTracking } from './tracking.ts';
 
 export const VERSION = '0.1.0';
@@ -57,6 +58,7 @@ export async function startPlatform(
       ? { kind: 'pglite', dataDir: target.dataDir }
       : { kind: 'postgres', url: target.url },
   );
+  let serving: Serving | null = null;
   try {
     const { applied } = await db.migrate();
     if (applied.length) print(`database: applied ${applied.length} migration(s) (${target.kind})`);
@@ -64,8 +66,11 @@ export async function startPlatform(
     const gpu = await detectGpu();
     const platform: PlatformContext = { config, gpuPreference: env.LLMOPS_GPU_PREFERENCE, gpu };
     const store = createLocalArtifactStore(join(env.LLMOPS_HOME, 'artifacts'));
+    const servingBackend = servingBackendFromEnv(opts.env ?? process.env);
+    serving = await startServing({ env, db, backend: servingBackend, print });
+    const { runtime: servingRuntime } = serving;
     // The API serves even when the workflow engine is unreachable: jobs are stored and start later (FR-008).
-    const execution = await startExecution({ env, db, print }).catch((e: Error) => {
+    const execution = await startExecution({ env, db, print, serving: servingRuntime }).catch((e: Error) => {
       print(`execution: unavailable (${e.message}); jobs are stored and start when the platform reconnects`);
       return null;
     });
@@ -79,8 +84,14 @@ export async function startPlatform(
       logs: execution?.logs ?? logLocator(env),
       // The model registry and the experiments API read MLflow directly.
       mlflow: mlflowFromEnv(env),
-      servingBackend: servingBackendFromEnv(opts.env ?? process.env),
+      servingBackend,
+      deployments: () => execution?.deployments ?? null,
+      servingRuntime: () => servingRuntime,
     });
+    if (execution) {
+      const started = await services.rollouts.deployPending(print);
+      if (started) print(`serving: ${started} pending endpoint(s) started deploying`);
+    }
 
     const boot = await services.identity.bootstrap({ bootstrapToken: env.LLMOPS_BOOTSTRAP_TOKEN });
     if (boot.generatedToken) {
@@ -121,6 +132,8 @@ export async function startPlatform(
     print(`LLM Ops Platform ${VERSION} (${env.ENVIRONMENT}) listening on ${url}`);
     print(`  execution: ${execution ? execution.describe : 'off'}`);
     print(`  tracking: ${tracking.describe}`);
+    print(`  serving: ${serving.describe}`);
+    const servingHandle = serving;
     if (served) print(`  console: ${url}/`);
     print(
       `  API ${url}/llm-ops/v1 · docs ${url}/llm-ops/v1/docs · GPU ${gpu.state} (${gpu.reason}) · tracking ${flags.experimentTracking.enabled ? 'on' : 'off'}`,
@@ -135,10 +148,12 @@ export async function startPlatform(
         await app.close();
         await tracking.close();
         await execution?.close();
+        await servingHandle.close();
         await db.close();
       },
     };
   } catch (e) {
+    await serving?.close().catch(() => undefined);
     await db.close();
     throw e;
   }

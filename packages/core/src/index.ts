@@ -42,3 +42,4 @@ export {
   type RolloutOptions,
   type RolloutService,
 } from './serving/rollout.service.ts';
+export { redeployLiveRevisions, revisionDeploymentOf } from './serving/revision-deployment.ts';

@@ -1,8 +1,8 @@
 import { heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { judgeHealth, type HealthVerdict, type ServingRuntime } from '@llmops/core';
+import { judgeHealth, revisionDeploymentOf, type HealthVerdict, type ServingRuntime } from '@llmops/core';
 import { LIVE_REVISION_STATES, type Db } from '@llmops/db';
-import { deploymentSpecSchema, type RolloutAnalysis } from '@llmops/spec';
+import type { RolloutAnalysis } from '@llmops/spec';
 
 export interface ServingActivityDeps {
   db: Db;
@@ -62,22 +62,9 @@ export function createServingActivities(deps: ServingActivityDeps) {
 
     async deployRevision(input: { endpointId: string; revisionId: string }) {
       const { driver } = runtime();
-      const rev = await revisionOf(input.revisionId);
-      const endpoint = (await repos.endpoints.listAll({ endpointId: input.endpointId }))[0];
-      if (!endpoint)
-        throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointId} not found`, 'NotFound');
-      const project = await repos.projects.getById(endpoint.projectId);
-      const spec = deploymentSpecSchema.parse(rev.spec);
-      const status = await driver.deploy({
-        endpointId: endpoint.id,
-        revisionId: rev.id,
-        projectSlug: project?.slug ?? endpoint.projectId,
-        endpointName: endpoint.name,
-        spec,
-        model: { name: rev.modelRef, version: rev.modelVersion, storageUri: rev.storageUri },
-        image: endpoint.image,
-        replicas: rev.replicas,
-      });
+      const d = await revisionDeploymentOf(deps.db, await revisionOf(input.revisionId));
+      if (!d) throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointId} not found`, 'NotFound');
+      const status = await driver.deploy(d);
       return { state: status.state, message: status.message };
     },
 

@@ -92,7 +92,7 @@ export function createRolloutService(deps: {
     return revs.find((r) => ['pending', 'deploying', 'ready', 'serving'].includes(r.state)) ?? null;
   }
 
-  async function start(actor: Actor, endpoint: EndpointRow, opts: RolloutOptions) {
+  async function start(by: string, endpoint: EndpointRow, opts: RolloutOptions) {
     const spec = opts.deploymentSpec ?? deploymentSpecSchema.parse(endpoint.spec);
     const model = opts.modelId
       ? await repos.models.getById(endpoint.projectId, opts.modelId)
@@ -128,7 +128,7 @@ export function createRolloutService(deps: {
         spec: spec as unknown as Record<string, unknown>,
         replicas: opts.replicas ?? previous?.replicas ?? ROLLOUT_DEFAULTS.replicas,
         mode,
-        createdBy: actor.userId,
+        createdBy: by,
       });
       await repos.endpoints.setStatus(endpoint.id, previous ? 'ROLLING_OUT' : 'DEPLOYING');
       return rev;
@@ -143,7 +143,7 @@ export function createRolloutService(deps: {
       holdPreviousSeconds: opts.holdPreviousSeconds ?? ROLLOUT_DEFAULTS.holdPreviousSeconds,
       readyTimeoutSeconds: opts.readyTimeoutSeconds ?? ROLLOUT_DEFAULTS.readyTimeoutSeconds,
       analysis,
-      actor: actor.userId,
+      actor: by,
     };
     try {
       await o.startRollout(input);
@@ -159,7 +159,24 @@ export function createRolloutService(deps: {
   return {
     /** The first deployment of a new endpoint (called after create). */
     async deployNew(actor: Actor, endpoint: EndpointRow, opts: RolloutOptions = {}) {
-      return start(actor, endpoint, { modelId: endpoint.modelId ?? undefined, ...opts });
+      return start(actor.userId, endpoint, { modelId: endpoint.modelId ?? undefined, ...opts });
+    },
+
+    /**
+     * Endpoints stored while the workflow engine was away (PENDING, no revision yet) start deploying;
+     * called when the platform connects. Returns how many started.
+     */
+    async deployPending(report: (line: string) => void = () => {}) {
+      let started = 0;
+      for (const ep of await repos.endpoints.listAll()) {
+        if (ep.status !== 'PENDING' || !ep.compliance.compliant) continue;
+        if ((await repos.revisions.listByEndpoint(ep.id)).length) continue;
+        await start('system:platform', ep, { modelId: ep.modelId ?? undefined }).then(
+          () => started++,
+          (e: Error) => report(`serving: endpoint ${ep.id} could not start deploying: ${e.message}`),
+        );
+      }
+      return started;
     },
 
     /** A new model version (or spec) rolled out to an endpoint that serves. */
@@ -175,7 +192,7 @@ export function createRolloutService(deps: {
           'CONFLICT',
           `Endpoint ${endpoint.id} is ${endpoint.status}${running ? ` (revision ${running.seq} is being rolled out)` : ''}; promote or roll it back first`,
         );
-      return start(actor, endpoint, opts);
+      return start(actor.userId, endpoint, opts);
     },
 
     async promote(actor: Actor, endpointId: string) {

@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import type { PlatformEnv } from '@llmops/config';
+import {
+  createLocalServingDriver,
+  createServingRouter,
+  createServingTelemetry,
+  redeployLiveRevisions,
+  type ServingBackendConfig,
+  type ServingRuntime,
+} from '@llmops/core';
+import type { Db } from '@llmops/db';
+import { ensurePythonEnv } from '@llmops/pyenv';
+
+export interface Serving {
+  runtime: ServingRuntime | null;
+  describe: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The serving side of this process: the driver of the configured backend, the routing tables and the
+ * request telemetry shared by the inference proxy and the rollout activities. The local model server runs
+ * where the worker runs (the embedded mode); its revisions that should be serving are started again here,
+ * since a platform process takes its model servers down with it.
+ */
+export async function startServing(opts: {
+  env: PlatformEnv;
+  db: Db;
+  backend: ServingBackendConfig;
+  print: (line: string) => void;
+}): Promise<Serving> {
+  const { env, db, backend, print } = opts;
+  if (backend.backend !== 'local')
+    return {
+      runtime: null,
+      describe: `${backend.backend} (rollouts and inference need the Kubernetes driver; manifests are shown)`,
+      close: async () => {},
+    };
+  if (!env.LLMOPS_RUN_WORKER)
+    return {
+      runtime: null,
+      describe: 'off in this process (LLMOPS_RUN_WORKER=false)',
+      close: async () => {},
+    };
+  const python = await ensurePythonEnv({ home: env.LLMOPS_HOME, requireTorch: false });
+  const driver = createLocalServingDriver({
+    stateDir: join(env.LLMOPS_HOME, 'serving'),
+    artifactsDir: join(env.LLMOPS_HOME, 'artifacts'),
+    python: python.python,
+    log: (line) => print(`serving: ${line}`),
+  });
+  const runtime: ServingRuntime = {
+    driver,
+    router: createServingRouter(db),
+    telemetry: createServingTelemetry(),
+  };
+  const redeployed = await redeployLiveRevisions(db, driver, print);
+  return {
+    runtime,
+    describe: `local model servers${redeployed ? ` (${redeployed} revision(s) started again)` : ''}`,
+    close: () => driver.close(),
+  };
+}
