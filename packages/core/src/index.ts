@@ -9,6 +9,7 @@ export * from './catalog/dataset-file.ts';
 export * from './training/training.service.ts';
 export * from './serving/serving.service.ts';
 export * from './serving/local/index.ts';
+export * from './serving/kubernetes/index.ts';
 export * from './compliance/compliance.service.ts';
 export * from './compliance/fix-hints.ts';
 export * from './audit/audit.service.ts';
