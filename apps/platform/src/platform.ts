@@ -67,7 +67,7 @@ export async function startPlatform(
     const platform: PlatformContext = { config, gpuPreference: env.LLMOPS_GPU_PREFERENCE, gpu };
     const store = createLocalArtifactStore(join(env.LLMOPS_HOME, 'artifacts'));
     const servingBackend = servingBackendFromEnv(opts.env ?? process.env);
-    serving = await startServing({ env, db, backend: servingBackend, print });
+    serving = await startServing({ env, db, backend: servingBackend, print, config });
     const { runtime: servingRuntime } = serving;
     // The API serves even when the workflow engine is unreachable: jobs are stored and start later (FR-008).
     const execution = await startExecution({ env, db, print, serving: servingRuntime }).catch((e: Error) => {

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import type { PlatformEnv } from '@llmops/config';
+import type { PlatformConfig, PlatformEnv } from '@llmops/config';
 import {
   createLocalServingDriver,
   createServingRouter,
   createServingTelemetry,
+  kubernetesServingDriverFromEnv,
   redeployLiveRevisions,
   type ServingBackendConfig,
   type ServingRuntime,
@@ -28,14 +29,11 @@ export async function startServing(opts: {
   db: Db;
   backend: ServingBackendConfig;
   print: (line: string) => void;
+  /** GPU types for the KServe and Ray Serve manifests. */
+  config?: PlatformConfig;
 }): Promise<Serving> {
   const { env, db, backend, print } = opts;
-  if (backend.backend !== 'local')
-    return {
-      runtime: null,
-      describe: `${backend.backend} (rollouts and inference need the Kubernetes driver; manifests are shown)`,
-      close: async () => {},
-    };
+  if (backend.backend !== 'local') return kubernetesServing(opts);
   if (!env.LLMOPS_RUN_WORKER)
     return {
       runtime: null,
@@ -58,6 +56,37 @@ export async function startServing(opts: {
   return {
     runtime,
     describe: `local model servers${redeployed ? ` (${redeployed} revision(s) started again)` : ''}`,
+    close: () => driver.close(),
+  };
+}
+
+/**
+ * KServe or Ray Serve: the objects live in the cluster, so nothing is started again here. Without a
+ * configured Kubernetes API the platform still starts (manifests are shown), and says what to set.
+ */
+function kubernetesServing(opts: Parameters<typeof startServing>[0]): Serving {
+  const { env, db, backend, print } = opts;
+  let driver;
+  try {
+    driver = kubernetesServingDriverFromEnv(env, backend, {
+      ...(opts.config ? { config: opts.config } : {}),
+      onWatchError: (e) => print(`serving: ${e.message}`),
+    });
+  } catch (e) {
+    return {
+      runtime: null,
+      describe: `${backend.backend} off: ${(e as Error).message} (manifests are shown)`,
+      close: async () => {},
+    };
+  }
+  const runtime: ServingRuntime = {
+    driver,
+    router: createServingRouter(db),
+    telemetry: createServingTelemetry(),
+  };
+  return {
+    runtime,
+    describe: `${backend.backend} in namespace ${backend.namespace}`,
     close: () => driver.close(),
   };
 }

@@ -3,7 +3,11 @@ import { kubernetesServingDriverFromEnv } from './from-env.ts';
 
 describe('kubernetesServingDriverFromEnv', () => {
   it('makes the driver of the configured framework for an explicit API server', async () => {
-    const env = { KUBERNETES_API_URL: 'https://k8s.example:6443', KUBERNETES_TOKEN: 't' };
+    const env = {
+      KUBERNETES_API_URL: 'https://k8s.example:6443',
+      KUBERNETES_TOKEN: 't',
+      ENVIRONMENT: 'dev' as const,
+    };
     const kserve = kubernetesServingDriverFromEnv(
       env,
       { backend: 'kserve', namespace: 'kserve' },
@@ -25,13 +29,17 @@ describe('kubernetesServingDriverFromEnv', () => {
 
   it('names the variables to set when no Kubernetes API is configured', () => {
     expect(() =>
-      kubernetesServingDriverFromEnv({}, { backend: 'kserve', namespace: 'kserve' }, { inCluster: false }),
+      kubernetesServingDriverFromEnv(
+        { ENVIRONMENT: 'dev' },
+        { backend: 'kserve', namespace: 'kserve' },
+        { inCluster: false },
+      ),
     ).toThrow('SERVING_FRAMEWORK_DEFAULT=kserve needs a Kubernetes API: set KUBERNETES_API_URL');
   });
 
   it('refuses the local backend', () => {
-    expect(() => kubernetesServingDriverFromEnv({}, { backend: 'local', namespace: 'kserve' })).toThrow(
-      'the local serving backend has no Kubernetes driver',
-    );
+    expect(() =>
+      kubernetesServingDriverFromEnv({ ENVIRONMENT: 'dev' }, { backend: 'local', namespace: 'kserve' }),
+    ).toThrow('the local serving backend has no Kubernetes driver');
   });
 });
