@@ -1,4 +1,5 @@
 import { createTransport, type RequestOptions, type Transport, type TransportOptions } from './http.ts';
+import { inferenceApi } from './inference.ts';
 import { streamJobLogs } from './job-stream.ts';
 import { datasetForm } from './upload.ts';
 import type {
@@ -18,6 +19,9 @@ import type {
   DatasetUpload,
   DeploymentView,
   Endpoint,
+  EndpointEvent,
+  EndpointRevision,
+  EndpointStatus,
   Environment,
   GpuType,
   Health,
@@ -36,6 +40,7 @@ import type {
   RevalidateEndpointsQuery,
   RevalidateJobsQuery,
   RevalidationReport,
+  RolloutRequest,
   StreamJobLogsOptions,
   SubmitJob,
   TrainingJob,
@@ -138,7 +143,8 @@ function trainingApi({ call, get, post, transport }: Verbs) {
   };
 }
 
-function servingApi({ call, get, post }: Verbs) {
+function servingApi({ call, get, post, transport }: Verbs) {
+  const endpoint = (id: string, action = '') => `/serving/endpoints/${seg(id)}${action}`;
   return {
     endpoints: {
       create: (body: CreateEndpoint, opts?: IdempotencyOptions) =>
@@ -149,7 +155,23 @@ function servingApi({ call, get, post }: Verbs) {
       deployment: (id: string) => get<DeploymentView>(`/serving/endpoints/${seg(id)}/deployment`),
       revalidate: (q: RevalidateEndpointsQuery = {}) =>
         call<RevalidationReport>('POST', '/serving/endpoints/revalidate', { query: { ...q } }),
+      /** Revisions with traffic, replicas and health over the last `windowSeconds`; the rollout under way. */
+      status: (id: string, q: { windowSeconds?: number } = {}) =>
+        get<EndpointStatus>(endpoint(id, '/status'), { ...q }),
+      /** Events after `afterSeq` (default: all), oldest first. */
+      events: (id: string, q: { afterSeq?: number } = {}) =>
+        get<EndpointEvent[]>(endpoint(id, '/events'), { ...q }),
+      /** Starts rolling a new revision out (202); the rollout goes on in the workflow engine. */
+      rollout: (id: string, body: RolloutRequest) => post<EndpointRevision>(endpoint(id, '/rollouts'), body),
+      /** The revision being rolled out takes all live traffic. */
+      promote: (id: string) => call<EndpointRevision>('POST', endpoint(id, '/promote')),
+      /** Traffic back on the previous revision; the one being rolled out is removed. */
+      rollback: (id: string, body: { reason?: string } = {}) =>
+        post<EndpointRevision>(endpoint(id, '/rollback'), body),
+      /** Stops every model server; the endpoint and its history stay, DELETED. */
+      remove: (id: string) => call<Endpoint>('DELETE', endpoint(id)),
     },
+    inference: inferenceApi(transport),
   };
 }
 

@@ -55,6 +55,18 @@ export interface Transport {
    * An error answer is thrown as ApiError, as with send().
    */
   openStream(path: string, opts?: StreamOptions): Promise<Response>;
+  /**
+   * POSTs JSON and resolves with the answer as it arrived, whatever its status or format (inference routes
+   * answer in the OpenAI wire format, not the envelope). Only a failure to reach the platform throws.
+   */
+  postRaw(path: string, json: unknown, opts?: RawPostOptions): Promise<Response>;
+}
+
+export interface RawPostOptions {
+  accept?: string;
+  signal?: AbortSignal;
+  /** Waits without limit for the whole answer (a stream); timeoutMs then covers only its headers. */
+  streaming?: boolean;
 }
 
 /** Accepts `host:port`-less typos early, with a message that names the bad value. */
@@ -265,5 +277,33 @@ export function createTransport(opts: TransportOptions): Transport {
     throw errorFromEnvelope(res.status, parsed);
   };
 
-  return { baseUrl, send, openStream };
+  const postRaw = async (path: string, json: unknown, ro: RawPostOptions = {}): Promise<Response> => {
+    const url = buildUrl(baseUrl, path);
+    const headers = { ...headersFor(ro.accept ?? 'application/json'), 'content-type': 'application/json' };
+    const waiting = new AbortController();
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => waiting.abort(new DOMException('no answer in time', 'TimeoutError')),
+            opts.timeoutMs,
+          );
+    const signal = ro.signal ? AbortSignal.any([ro.signal, waiting.signal]) : waiting.signal;
+    try {
+      const res = await doFetch(url, { method: 'POST', headers, body: JSON.stringify(json), signal });
+      // A whole answer must arrive within the limit; a stream only has to start.
+      if (!ro.streaming) {
+        const body = [204, 205, 304].includes(res.status) ? null : await res.arrayBuffer();
+        return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+      }
+      return res;
+    } catch (e) {
+      if (ro.signal?.aborted) throw e;
+      throw transportError(e, baseUrl, opts.timeoutMs);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return { baseUrl, send, openStream, postRaw };
 }

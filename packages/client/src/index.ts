@@ -4,6 +4,17 @@ export { ApiError, isApiError } from './errors.ts';
 export type { ApiErrorInit } from './errors.ts';
 export { API_PATH, normaliseBaseUrl } from './http.ts';
 export type { Envelope, ResponseInfo } from './http.ts';
+export { inferenceError, inferencePath } from './inference.ts';
+export type {
+  Answered,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatMessage,
+  ChatRequest,
+  ChatUsage,
+  InferenceOptions,
+  InferenceTarget,
+} from './inference.ts';
 export { createSseParser } from './sse.ts';
 export type { SseMessage, SseParser } from './sse.ts';
 export type * from './types.ts';

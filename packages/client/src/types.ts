@@ -12,7 +12,10 @@ import type {
   datasetSchema,
   DatasetType,
   DeploymentSpec,
+  endpointEventSchema,
+  endpointRevisionSchema,
   endpointSchema,
+  endpointStatusSchema,
   Environment,
   ErrorCode,
   gpuTypeSchema,
@@ -23,6 +26,7 @@ import type {
   modelSchema,
   projectSchema,
   retryJobSchema,
+  rolloutRequestSchema,
   revalidateItemSchema,
   revalidateResultSchema,
   ruleViolationSchema,
@@ -58,6 +62,11 @@ export type ValidationResult = z.output<typeof validationResultSchema>;
 export type GpuType = z.output<typeof gpuTypeSchema>;
 export type Endpoint = z.output<typeof endpointSchema>;
 export type CreateEndpoint = z.input<typeof createEndpointSchema>;
+export type EndpointStatus = z.output<typeof endpointStatusSchema>;
+export type EndpointStatusRevision = EndpointStatus['revisions'][number];
+export type EndpointRevision = z.output<typeof endpointRevisionSchema>;
+export type EndpointEvent = z.output<typeof endpointEventSchema>;
+export type RolloutRequest = z.input<typeof rolloutRequestSchema>;
 export type AuditEntry = z.output<typeof auditEntrySchema>;
 export type AuditVerification = z.output<typeof auditVerifySchema>;
 export type RevalidationItem = z.output<typeof revalidateItemSchema>;
@@ -165,5 +174,8 @@ export interface IdempotencyOptions {
 
 export type { Environment };
 
-/** Server error codes plus the one the client raises when an answer is not the API's envelope. */
-export type ClientErrorCode = ErrorCode | 'INVALID_RESPONSE';
+/**
+ * Server error codes, the one the client raises when an answer is not the API's envelope, and
+ * RATE_LIMITED for an inference route's 429 (beyond the endpoint's max_concurrent_requests).
+ */
+export type ClientErrorCode = ErrorCode | 'INVALID_RESPONSE' | 'RATE_LIMITED';
