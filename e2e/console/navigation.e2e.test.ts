@@ -55,6 +55,15 @@ function allRoutes(): [group: string | null, item: string, path: string][] {
   ];
 }
 
+/** A stable file name per route: seeded ids become "id", so later runs overwrite the same files. */
+function screenshotName(path: string): string {
+  let p = path.replace(/\?.*$/, '');
+  const s = stack.seeded;
+  for (const id of [s.modelId, s.datasetId, ...s.jobIds, s.endpointId ?? 'no-such-endpoint'])
+    p = p.replace(id, 'id');
+  return p.replace(/[^\w]+/g, '_').replace(/^_|_$/g, '');
+}
+
 async function highlighted(p: Page) {
   return {
     group: (await p.locator('#main-nav .group.active > .group-toggle').allTextContents()).map((t) =>
@@ -162,12 +171,7 @@ describe('console navigation in Chromium', () => {
             { timeout: 10_000 },
           )
           .catch(() => undefined);
-        const name = `${
-          path
-            .replace(/\?.*$/, '')
-            .replace(/[^\w]+/g, '_')
-            .replace(/^_|_$/g, '') || 'home'
-        }-${width}.png`;
+        const name = `${screenshotName(path)}-${width}.png`;
         await page.screenshot({ path: join(SHOTS, name), fullPage: true });
         const { scrollWidth, clientWidth } = await horizontalOverflow(page);
         if (scrollWidth > clientWidth)

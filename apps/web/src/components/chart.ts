@@ -1,0 +1,4 @@
+export interface Series {
+  name: string;
+  points: [step: number, value: number][];
+}
