@@ -384,6 +384,30 @@ describe(`rollouts through the platform (${testDbKind()})`, () => {
     expect(limited.json().error.code).toBe('too_many_concurrent_requests');
   }, 120_000);
 
+  it('scales to two replicas without a gap, and answers from both', async () => {
+    const w = await world();
+    const id = await readyEndpoint(w);
+    const sc = await w.admin.post(`${API}/serving/endpoints/${id}/scale`, { replicas: 2 });
+    expect(sc.status, JSON.stringify(sc.body)).toBe(202);
+    const scaled = sc.body.data.id as string;
+    expect(sc.body.data).toMatchObject({ replicas: 2, mode: 'blue-green', modelVersion: '2' });
+    const st = await waitFor(
+      'scaled',
+      () => status(w, id),
+      (s) =>
+        s.status === 'READY' &&
+        s.revisions.some((x: { id: string; traffic: number }) => x.id === scaled && x.traffic === 100),
+    );
+    expect(st.revisions[0].backend.replicas).toHaveLength(2);
+    w.runtime.router.invalidate(id);
+    const replicas = new Set<string>();
+    for (let i = 0; i < 6; i++) replicas.add((await chat(w, id)).json().choices[0].message.content);
+    expect(replicas).toEqual(new Set([`${scaled}/r0`, `${scaled}/r1`]));
+    const same = await w.admin.post(`${API}/serving/endpoints/${id}/scale`, { replicas: 2 });
+    expect(same.status).toBe(409);
+    expect((await w.admin.post(`${API}/serving/endpoints/${id}/scale`, { replicas: 0 })).status).toBe(400);
+  }, 120_000);
+
   it('deletes an endpoint: every replica stops and inference answers 404', async () => {
     const w = await world();
     const id = await readyEndpoint(w);

@@ -36,6 +36,11 @@ export const rolloutRequestSchema = z
   .meta({ id: 'RolloutRequest' });
 export type RolloutRequest = z.infer<typeof rolloutRequestSchema>;
 
+export const scaleRequestSchema = z
+  .object({ replicas: z.number().int().min(1).max(16).describe('Model server replicas of the endpoint') })
+  .strict()
+  .meta({ id: 'ScaleRequest' });
+
 export const endpointRollbackRequestSchema = z
   .object({ reason: z.string().trim().min(1).max(500).optional() })
   .strict()

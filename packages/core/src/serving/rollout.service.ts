@@ -195,6 +195,32 @@ export function createRolloutService(deps: {
       return start(actor.userId, endpoint, opts);
     },
 
+    /**
+     * Changes the number of replicas: a blue-green rollout of the serving model version with the new count,
+     * so the endpoint keeps answering while the new replicas come up.
+     */
+    async scale(actor: Actor, endpointId: string, replicas: number) {
+      const project = requireRole(actor, 'editor');
+      const endpoint = await endpointOf(project.id, endpointId);
+      const current = (await repos.revisions.listByEndpoint(endpoint.id)).find(
+        (r) => r.state === 'serving' && r.traffic === 100,
+      );
+      if (!current || endpoint.status !== 'READY')
+        throw createError(
+          'CONFLICT',
+          `Endpoint ${endpoint.id} is ${endpoint.status}; only an endpoint that serves (READY) can be scaled`,
+        );
+      if (current.replicas === replicas)
+        throw createError('CONFLICT', `Endpoint ${endpoint.id} already runs ${replicas} replica(s)`);
+      return start(actor.userId, endpoint, {
+        modelId: current.modelId ?? undefined,
+        deploymentSpec: deploymentSpecSchema.parse(current.spec),
+        mode: 'blue-green',
+        replicas,
+        holdPreviousSeconds: 0,
+      });
+    },
+
     async promote(actor: Actor, endpointId: string) {
       const project = requireRole(actor, 'editor');
       const endpoint = await endpointOf(project.id, endpointId);

@@ -14,6 +14,7 @@ import {
   revalidateResultSchema,
   endpointRollbackRequestSchema,
   rolloutRequestSchema,
+  scaleRequestSchema,
   type RolloutMode,
 } from '@llmops/spec';
 import type { EndpointEventRow, RevisionRow } from '@llmops/db';
@@ -224,6 +225,30 @@ export const servingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, o
         .send(
           ok(
             `Revision ${r.revision.seq} is being rolled out (${r.mode}: ${r.steps.join(' → ')} %)`,
+            toRevision(r.revision),
+          ),
+        );
+    },
+  );
+  app.post(
+    '/serving/endpoints/:endpointId/scale',
+    {
+      schema: {
+        tags,
+        summary: 'Change the number of model server replicas (a blue-green rollout of the same version)',
+        ...endpointParamsOnly,
+        body: scaleRequestSchema,
+        response: { 202: envelope(endpointRevisionSchema) },
+      },
+      config: { audit: { action: 'serving.endpoint.scale', targetType: 'serving_endpoint' } },
+    },
+    async (req, reply) => {
+      const r = await rollouts.scale(actorOf(req), req.params.endpointId, req.body.replicas);
+      return reply
+        .status(202)
+        .send(
+          ok(
+            `Scaling to ${req.body.replicas} replica(s) (revision ${r.revision.seq})`,
             toRevision(r.revision),
           ),
         );
