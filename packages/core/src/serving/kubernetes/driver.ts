@@ -54,6 +54,8 @@ export function createKubernetesServingDriver(opts: KubernetesServingDriverOptio
     gpuTypeFor: opts.gpuTypeFor ?? (() => null),
     pollIntervalMs: opts.pollIntervalMs ?? 5_000,
   };
+  // Watch from the start, so that target() knows the objects of earlier processes without a read.
+  objects.ensureWatching();
   return opts.framework === 'kserve'
     ? createKServeDriver(ctx)
     : createRayDriver(ctx, opts.rayServeUrl ?? defaultRayServeUrl);

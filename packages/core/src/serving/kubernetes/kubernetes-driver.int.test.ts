@@ -324,8 +324,12 @@ describe('KServe driver', () => {
     await first.deploy(d);
     kserveReady('restarted', 'restarted-predictor-00001');
     const second = driver();
-    expect((await second.status('ep-restart', d.revisionId)).state).toBe('ready');
+    // The request path knows it as soon as the new process's watch has listed the objects.
+    const until = Date.now() + 5_000;
+    while (second.target('ep-restart', d.revisionId) === null && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 10));
     expect(second.target('ep-restart', d.revisionId)).toBe('http://restarted.kserve.example.com');
+    expect((await second.status('ep-restart', d.revisionId)).state).toBe('ready');
   });
 });
 
