@@ -18,6 +18,7 @@ import { zodValidatorCompiler } from './plugins/validation.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { catalogRoutes } from './modules/catalog/catalog.routes.ts';
 import { experimentsRoutes } from './modules/experiments/experiments.routes.ts';
+import { governanceRoutes } from './modules/governance/governance.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { identityRoutes } from './modules/identity/identity.routes.ts';
 import { registryRoutes } from './modules/registry/registry.routes.ts';
@@ -101,6 +102,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(trackingRoutes, moduleOpts);
       await api.register(registryRoutes, moduleOpts);
       await api.register(experimentsRoutes, moduleOpts);
+      await api.register(governanceRoutes, moduleOpts);
       api.get('/openapi.json', { config: { auth: false }, schema: { hide: true } }, async () =>
         app.swagger(),
       );

@@ -659,6 +659,24 @@ export const runComparisonSchema = z
   })
   .meta({ id: 'RunComparison' });
 
+// ---- Governance -----------------------------------------------------------------------------------------
+
+export const platformPoliciesSchema = z.object({
+  environment: environmentSchema.describe('The environment whose configuration the platform runs with'),
+  policies: z.object({
+    max_gpus_per_job: z.number().int().describe('Most GPUs one job may request across its nodes'),
+    max_nodes_per_job: z.number().int().describe('Most nodes one job may request'),
+    default_priority: z.number().int().describe('Queue priority of a job that sets none (0-100)'),
+    idempotency_ttl_hours: z.number().int().describe('How long an Idempotency-Key is remembered'),
+    fit_check: z.object({
+      enabled: z.boolean().describe('Jobs whose memory estimate exceeds their GPUs are refused'),
+      headroom: z.number().describe('Fraction of GPU memory a job may plan to use'),
+    }),
+    request_body_limit_bytes: z.number().int(),
+    upload_limit_bytes: z.number().int(),
+  }),
+});
+
 // ---- Experiment tracking ------------------------------------------------------------------------------
 
 const trackedMetricValue = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
