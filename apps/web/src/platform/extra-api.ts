@@ -5,6 +5,7 @@ import type {
   experimentRunSchema,
   jobExperimentRunSchema,
   modelVersionSchema,
+  platformPoliciesSchema,
   registeredModelSchema,
   runComparisonSchema,
 } from '@llmops/spec';
@@ -15,6 +16,7 @@ export type RunComparison = z.output<typeof runComparisonSchema>;
 export type JobExperimentRun = z.output<typeof jobExperimentRunSchema>;
 export type RegisteredModel = z.output<typeof registeredModelSchema>;
 export type ModelVersion = z.output<typeof modelVersionSchema>;
+export type PlatformPolicies = z.output<typeof platformPoliciesSchema>;
 
 interface Paged<T> {
   items: T[];
@@ -36,4 +38,8 @@ export const experiments = {
 export const registry = {
   model: (name: string) => get<RegisteredModel>(`/registry/models/${seg(name)}`),
   versions: (name: string) => get<Paged<ModelVersion>>(`/registry/models/${seg(name)}/versions`),
+};
+
+export const governance = {
+  policies: () => get<PlatformPolicies>('/governance/policies'),
 };
