@@ -203,6 +203,7 @@ export function createKServeDriver(ctx: DriverContext): ServingDriver {
           const restored = JSON.parse(ann[REVISION_KEYS.previousPredictor] ?? '{}') as Predictor;
           o.spec = { ...o.spec, predictor: { ...restored, canaryTrafficPercent: 0 } };
           ann[REVISION_KEYS.revision] = ann[REVISION_KEYS.previous]!;
+          ann[REVISION_KEYS.restored] = 'true';
         } else return null;
         delete ann[REVISION_KEYS.previous];
         delete ann[REVISION_KEYS.previousPredictor];

@@ -228,6 +228,18 @@ describe('KServe driver', () => {
     expect(predictorOf(isvc).canaryTrafficPercent).toBe(0);
     expect(isvc!.metadata.annotations![REVISION_KEYS.revision]).toBe(a.revisionId);
     expect((await kserve.status('ep-rollback', b.revisionId)).state).toBe('removed');
+    // While Knative remakes the old revision from the restored spec, the old one serves the traffic.
+    kserveReady('rollback-chat', 'rollback-chat-predictor-00002', {
+      latestCreatedRevision: 'rollback-chat-predictor-00003',
+      previousRolledoutRevision: 'rollback-chat-predictor-00001',
+      traffic: [
+        { revisionName: 'rollback-chat-predictor-00001', percent: 100, tag: 'prev' },
+        { revisionName: 'rollback-chat-predictor-00003', percent: 0, tag: 'latest', latestRevision: true },
+      ],
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await kserve.status('ep-rollback', a.revisionId)).state).toBe('ready');
+    expect(kserve.target('ep-rollback', a.revisionId)).toBe('http://rollback-chat.kserve.example.com');
 
     // The last revision removed: the InferenceService goes.
     await kserve.remove('ep-rollback', a.revisionId);

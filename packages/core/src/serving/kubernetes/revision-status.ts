@@ -14,6 +14,8 @@ export const REVISION_KEYS = {
   previous: 'llmops/previous-revision-id',
   /** KServe: the previous revision's predictor, to restore when the new one is removed. */
   previousPredictor: 'llmops/previous-predictor',
+  /** KServe: the predictor was restored by a rollback; traffic stays on the old Knative revision. */
+  restored: 'llmops/restored',
 } as const;
 
 /** KServe's model states that need a new spec to recover. */
@@ -107,6 +109,15 @@ export function inferenceServiceRevisionStatus(
       `the InferenceService ${isvc.metadata.name} no longer runs this revision`,
     );
 
+  if (a[REVISION_KEYS.restored] === 'true') {
+    // After a rollback the old Knative revision keeps the traffic while Knative remakes it from the
+    // restored spec: the revision serves through the InferenceService URL meanwhile.
+    const prevName = s.predictor.previousRolledoutRevision;
+    const serving = s.predictor.traffic.some(
+      (t) => t.percent > 0 && (t.tag === 'prev' || (prevName !== null && t.revisionName === prevName)),
+    );
+    if ((serving || !s.upToDate) && s.url) return out('ready', null, s.url);
+  }
   if (!s.upToDate) return out('deploying', 'waiting for the KServe controller to act on the new spec', null);
   if (s.transitionStatus && KSERVE_FAILED_TRANSITIONS.includes(s.transitionStatus))
     return out('failed', `${s.transitionStatus}: ${s.failure ?? 'the model could not be loaded'}`, null);
