@@ -75,6 +75,12 @@ describe('inferenceServiceRevisionStatus', () => {
   it('a revision the InferenceService does not name, or no InferenceService, is removed', () => {
     expect(inferenceServiceRevisionStatus(isvc(both, {}), 'ep', 'other').state).toBe('removed');
     expect(inferenceServiceRevisionStatus(null, 'ep', 'new').state).toBe('removed');
+    const deleting = isvc(both, {});
+    deleting.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
+    expect(inferenceServiceRevisionStatus(deleting, 'ep', 'new')).toMatchObject({
+      state: 'removed',
+      message: 'the InferenceService is being deleted',
+    });
   });
 
   it('reports one replica per model copy', () => {

@@ -69,6 +69,8 @@ export function inferenceServiceRevisionStatus(
   revisionId: string,
 ): RevisionStatus {
   if (!isvc) return removed(endpointId, revisionId, 'the InferenceService does not exist');
+  if (isvc.metadata.deletionTimestamp)
+    return removed(endpointId, revisionId, 'the InferenceService is being deleted');
   const a = isvc.metadata.annotations ?? {};
   const s = readInferenceServiceStatus(isvc);
   const details = {
@@ -145,6 +147,8 @@ export function rayServiceRevisionStatus(
   url: string,
 ): RevisionStatus {
   if (!rs) return removed(endpointId, revisionId, 'the RayService does not exist');
+  if (rs.metadata.deletionTimestamp)
+    return removed(endpointId, revisionId, 'the RayService is being deleted');
   const s = readRayServiceStatus(rs);
   const details = {
     kind: 'RayService',
