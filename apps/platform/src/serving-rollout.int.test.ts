@@ -299,6 +299,26 @@ describe(`rollouts through the platform (${testDbKind()})`, () => {
       /model files are missing/,
     );
     expect((await chat(w, id)).statusCode).toBe(200);
+
+    // A revision the backend refuses for good fails at once, without retries, and the old one serves on.
+    w.driver.refuse('2');
+    const refused = await w.admin.post(`${API}/serving/endpoints/${id}/rollouts`, {
+      mode: 'blue-green',
+      modelId: w.versions['2'],
+    });
+    expect(refused.status).toBe(202);
+    const after = await waitFor(
+      'refused rollout',
+      () => status(w, id),
+      (s) =>
+        s.revisions.some(
+          (x: { id: string; state: string }) => x.id === refused.body.data.id && x.state === 'failed',
+        ),
+    );
+    expect(after.revisions.find((x: { id: string }) => x.id === refused.body.data.id).message).toMatch(
+      /refused the revision: InferenceService is invalid/,
+    );
+    expect(after.status).toBe('READY');
   }, 120_000);
 
   it('splits A/B by caller, holds until promoted, and refuses a second rollout meanwhile', async () => {

@@ -64,8 +64,19 @@ export function createServingActivities(deps: ServingActivityDeps) {
       const { driver } = runtime();
       const d = await revisionDeploymentOf(deps.db, await revisionOf(input.revisionId));
       if (!d) throw ApplicationFailure.nonRetryable(`endpoint ${input.endpointId} not found`, 'NotFound');
-      const status = await driver.deploy(d);
-      return { state: status.state, message: status.message };
+      try {
+        const status = await driver.deploy(d);
+        return { state: status.state, message: status.message };
+      } catch (e) {
+        // A refusal that no retry can change (an invalid object, a name taken, a rollout the backend cannot
+        // hold) fails this revision; anything else is retried by Temporal.
+        if ((e as { retryable?: unknown }).retryable === false)
+          return {
+            state: 'failed' as const,
+            message: `the serving backend refused the revision: ${(e as Error).message}`,
+          };
+        throw e;
+      }
     },
 
     /** Polls the backend until the revision is ready or failed; heartbeats so a lost worker is noticed. */

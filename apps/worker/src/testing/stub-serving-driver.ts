@@ -1,10 +1,36 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RevisionDeployment, RevisionStatus, ServingDriver, TrafficWeights } from '@llmops/core';
 
+function wantsStream(body: string): boolean {
+  try {
+    return (JSON.parse(body) as { stream?: unknown }).stream === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The answer as the model servers stream it: OpenAI `chat.completion.chunk` events (the role first, then
+ * the text in pieces, then the finish reason) and `data: [DONE]`.
+ */
+function streamAnswer(res: ServerResponse, model: string, content: string): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const head = { id: 'chatcmpl-stub', object: 'chat.completion.chunk', model };
+  const send = (delta: Record<string, string>, finish: string | null) =>
+    res.write(
+      `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+    );
+  send({ role: 'assistant', content: '' }, null);
+  for (const piece of content.match(/.{1,8}/g) ?? []) send({ content: piece }, null);
+  send({}, 'stop');
+  res.end('data: [DONE]\n\n');
+}
+
 /**
  * A serving driver for the rollout workflow's tests: each replica is a small HTTP server on loopback that
- * answers the OpenAI routes with the revision's id in the text, so a test sees which revision answered.
+ * answers the OpenAI routes with the revision's id in the text (streamed as Server-Sent Events when the
+ * request says `stream: true`), so a test sees which revision answered.
  * `breakRevision` makes a revision answer 500 (a version that starts but cannot serve); `failStart` makes
  * the next deploy of a model version never become ready. The local driver (real model servers) has its
  * own tests; this one makes the workflow's timing and traffic logic fast and deterministic.
@@ -24,6 +50,7 @@ export class StubServingDriver implements ServingDriver {
   >();
   private readonly broken = new Set<string>();
   private readonly failVersions = new Set<string>();
+  private readonly refusedVersions = new Set<string>();
   readonly trafficCalls: TrafficWeights[] = [];
   readonly deployed: RevisionDeployment[] = [];
 
@@ -36,8 +63,17 @@ export class StubServingDriver implements ServingDriver {
     this.failVersions.add(modelVersion);
   }
 
+  /** Deploys of this model version are refused for good, like a cluster refusing an invalid object. */
+  refuse(modelVersion: string): void {
+    this.refusedVersions.add(modelVersion);
+  }
+
   async deploy(d: RevisionDeployment): Promise<RevisionStatus> {
     if (this.revisions.has(d.revisionId)) return this.status(d.endpointId, d.revisionId);
+    if (this.refusedVersions.has(d.model.version))
+      throw Object.assign(new Error('InferenceService is invalid: spec.predictor: Required value'), {
+        retryable: false,
+      });
     this.deployed.push(d);
     if (this.failVersions.has(d.model.version)) {
       this.revisions.set(d.revisionId, {
@@ -61,6 +97,11 @@ export class StubServingDriver implements ServingDriver {
             res.end(JSON.stringify({ error: { message: 'model crashed', type: 'server_error' } }));
             return;
           }
+          const content = `${d.revisionId}/r${i}`;
+          if (wantsStream(body)) {
+            streamAnswer(res, d.model.name, content);
+            return;
+          }
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(
             JSON.stringify({
@@ -70,7 +111,7 @@ export class StubServingDriver implements ServingDriver {
               choices: [
                 {
                   index: 0,
-                  message: { role: 'assistant', content: `${d.revisionId}/r${i}` },
+                  message: { role: 'assistant', content },
                   finish_reason: 'stop',
                 },
               ],

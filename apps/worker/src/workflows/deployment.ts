@@ -73,12 +73,11 @@ export async function deployment(rawInput: DeploymentInput): Promise<RolloutStat
   setHandler(rolloutStatusQuery, () => st);
 
   await acts.beginRollout({ endpointId, revisionId, first: previous === null, actor: input.actor });
-  await acts.deployRevision({ endpointId, revisionId });
-  const ready = await acts.waitRevisionReady({
-    endpointId,
-    revisionId,
-    timeoutSeconds: input.readyTimeoutSeconds,
-  });
+  const deployed = await acts.deployRevision({ endpointId, revisionId });
+  const ready =
+    deployed.state === 'failed'
+      ? { ready: false, message: deployed.message ?? 'the serving backend refused the revision' }
+      : await acts.waitRevisionReady({ endpointId, revisionId, timeoutSeconds: input.readyTimeoutSeconds });
   if (!ready.ready) {
     st.phase = 'failed';
     st.message = ready.message;
