@@ -10,8 +10,12 @@ export interface OutStream {
   columns?: number;
 }
 
+export type InStream = NodeJS.ReadableStream & { isTTY?: boolean };
+
 /** Everything the CLI touches of its surroundings, so tests can run it in-process. */
 export interface CliIO {
+  /** What the user types: chat turns, confirmations. */
+  stdin: InStream;
   stdout: OutStream;
   stderr: OutStream;
   env: Record<string, string | undefined>;

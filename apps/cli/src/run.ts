@@ -38,6 +38,7 @@ function onProcessInterrupt(fn: () => void): () => void {
  */
 export async function runCli(argv: readonly string[], io: Partial<CliIO> = {}): Promise<number> {
   const full: CliIO = {
+    stdin: io.stdin ?? process.stdin,
     stdout: io.stdout ?? process.stdout,
     stderr: io.stderr ?? process.stderr,
     env: io.env ?? process.env,

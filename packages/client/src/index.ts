@@ -19,5 +19,12 @@ export { createSseParser } from './sse.ts';
 export type { SseMessage, SseParser } from './sse.ts';
 export type * from './types.ts';
 // The value lists callers need to offer choices (CLI options, console selects) without importing spec.
-export { DATASET_TYPES, ENVIRONMENTS, JOB_STATES, ROLES, SUBMISSION_KINDS } from '@llmops/spec';
+export {
+  DATASET_TYPES,
+  ENVIRONMENTS,
+  JOB_STATES,
+  ROLES,
+  ROLLOUT_MODES,
+  SUBMISSION_KINDS,
+} from '@llmops/spec';
 export type { DatasetType, ErrorCode, JobState, Role, RuleCode, SubmissionKind } from '@llmops/spec';

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Run } from '../program.ts';
 import { registerCatalog } from './catalog.ts';
+import { registerChat } from './chat.ts';
 import { registerExperiments } from './experiments.ts';
 import { registerGovernance } from './governance.ts';
 import { registerIdentity } from './identity.ts';
@@ -17,6 +18,7 @@ export function registerCommands(program: Command, run: Run): void {
   registerGovernance(program, run);
   registerCatalog(program, run);
   registerServing(program, run);
+  registerChat(program, run);
   registerRegistry(program, run);
   registerExperiments(program, run);
   registerTracking(program, run);

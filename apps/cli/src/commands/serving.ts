@@ -4,6 +4,7 @@ import { readBodyFile } from '../body-file.ts';
 import type { Ctx } from '../context.ts';
 import { renderData, renderFields, renderTable, renderViolations, time } from '../output.ts';
 import { withPaging, type Run } from '../program.ts';
+import { registerEndpointControls } from './endpoint-control.ts';
 import { renderVerdict, verdictOf } from './verdict.ts';
 
 function renderEndpoint(e: Endpoint): string {
@@ -153,4 +154,5 @@ export function registerServing(program: Command, run: Run): void {
         );
       }),
     );
+  registerEndpointControls(endpoints, run);
 }
