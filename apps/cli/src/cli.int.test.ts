@@ -228,7 +228,9 @@ describe('llmops against a running platform', () => {
   it('creates an endpoint from a file and shows it and its deployment', async () => {
     const r = await cli(['endpoints', 'create', '-f', 'endpoint.yaml']);
     expect(r.code).toBe(0);
-    const id = /^Endpoint created: (\S+)$/m.exec(r.stdout)?.[1];
+    // The model has no files, so the endpoint is stored without being deployed, and the reply says why.
+    expect(r.stdout).toMatch(/^Endpoint created; not deployed yet: .*has no files/m);
+    const id = /^Endpoint created.*: ([0-9a-f-]{36})$/m.exec(r.stdout)?.[1];
     expect((await cli(['endpoints', 'list'])).stdout).toMatch(
       new RegExp(`^${id} +/test-model +dev +llama-3-8b-sft-v1 `, 'm'),
     );

@@ -74,18 +74,25 @@ export const servingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, o
       const actor = actorOf(req);
       const { endpoint, replayed } = await serving.create(actor, req.body, req.headers['idempotency-key']);
       // The first deployment starts at once when the workflow engine is there; otherwise the endpoint
-      // stays PENDING and deploys when the platform reconnects.
+      // stays PENDING and deploys when the platform reconnects. A model without files to serve leaves it
+      // PENDING too, and the reply says why.
+      let note = '';
       if (!replayed)
-        await rollouts.deployNew(actor, endpoint).catch((e: unknown) => {
-          if (!(isLlmopsError(e) && e.code === 'UNAVAILABLE')) throw e;
-          req.log.warn({ endpointId: endpoint.id }, (e as Error).message);
-        });
+        await rollouts.deployNew(actor, endpoint).then(
+          () => (note = '; deploying'),
+          (e: unknown) => {
+            if (!(isLlmopsError(e) && (e.code === 'UNAVAILABLE' || e.code === 'VALIDATION_FAILED'))) throw e;
+            req.log.warn({ endpointId: endpoint.id }, e.message);
+            note = `; not deployed yet: ${e.message}`;
+          },
+        );
+      const stored = (await serving.get(actor, endpoint.id).catch(() => null)) ?? endpoint;
       return reply
         .status(replayed ? 200 : 201)
         .send(
           ok(
-            replayed ? 'Endpoint already created with this Idempotency-Key' : 'Endpoint created',
-            toEndpoint(endpoint),
+            replayed ? 'Endpoint already created with this Idempotency-Key' : `Endpoint created${note}`,
+            toEndpoint(stored),
           ),
         );
     },
