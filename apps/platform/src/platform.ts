@@ -14,6 +14,7 @@ import {
 import { createDb, type Db } from '@llmops/db';
 import { buildApp, type App } from '@llmops/server';
 import { logLocator, startExecution } from './execution.ts';
+import { integrationsInfo } from './integrations.ts';
 import { startServing, type Serving } from './serving.ts';
 import { startTracking } from './tracking.ts';
 
@@ -123,6 +124,7 @@ export async function startPlatform(
       logger: env.LOG_LEVEL === 'silent' ? false : { level: env.LOG_LEVEL },
       tracking: tracking.service,
       consoleDir: served,
+      integrations: integrationsInfo(env),
     });
     await app.listen({ port: env.PORT, host: env.HOST });
     const address = app.server.address();

@@ -21,6 +21,7 @@ import { experimentsRoutes } from './modules/experiments/experiments.routes.ts';
 import { governanceRoutes } from './modules/governance/governance.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { identityRoutes } from './modules/identity/identity.routes.ts';
+import { integrationsRoutes, type IntegrationsInfo } from './modules/integrations/integrations.routes.ts';
 import { registryRoutes } from './modules/registry/registry.routes.ts';
 import { servingRoutes } from './modules/serving/serving.routes.ts';
 import { trackingRoutes } from './modules/tracking/tracking.routes.ts';
@@ -37,6 +38,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Experiment tracking (run view, backfill, health); absent or null when disabled. */
   tracking?: TrackingService | null;
+  /** Where the integrations are and the feature flags, for GET /integrations; absent: not reported. */
+  integrations?: IntegrationsInfo | null;
   /** Folder of the built web console (index.html + assets) served at `/`; absent: `/` leads to the API docs. */
   consoleDir?: string | null;
 }
@@ -103,6 +106,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(registryRoutes, moduleOpts);
       await api.register(experimentsRoutes, moduleOpts);
       await api.register(governanceRoutes, moduleOpts);
+      await api.register(integrationsRoutes, { ...moduleOpts, integrations: opts.integrations ?? null });
       api.get('/openapi.json', { config: { auth: false }, schema: { hide: true } }, async () =>
         app.swagger(),
       );

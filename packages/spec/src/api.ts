@@ -677,6 +677,34 @@ export const platformPoliciesSchema = z.object({
   }),
 });
 
+export const INTEGRATION_CHECK_STATUSES = ['ok', 'down', 'disabled', 'not_checked'] as const;
+
+export const integrationCheckSchema = z.object({
+  status: z
+    .enum(INTEGRATION_CHECK_STATUSES)
+    .describe('ok/down: its address answered a connection or not; disabled: not configured; not_checked'),
+  target: z.string().nullable().describe('The address checked (host:port), without credentials'),
+  latencyMs: z.number().nullable(),
+  error: z.string().nullable().describe('Why it is down, disabled or not checked'),
+  checkedAt: iso,
+});
+
+export const integrationsSchema = z.object({
+  components: z.object({
+    temporal: integrationCheckSchema,
+    kubernetes: integrationCheckSchema,
+    huggingface_hub: integrationCheckSchema,
+    dvc: integrationCheckSchema,
+  }),
+  features: z.array(
+    z.object({
+      key: z.string(),
+      enabled: z.boolean(),
+      system: z.string(),
+    }),
+  ),
+});
+
 // ---- Experiment tracking ------------------------------------------------------------------------------
 
 const trackedMetricValue = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);

@@ -18,7 +18,7 @@ import {
   type Services,
 } from '@llmops/core';
 import { createTestDb, QUICKSTART_DATASET, QUICKSTART_MODEL, type TestDb } from '@llmops/testing';
-import { buildApp, type App } from '../app.ts';
+import { buildApp, type App, type AppOptions } from '../app.ts';
 
 export interface TestPlatform {
   app: App;
@@ -63,6 +63,8 @@ export async function createTestPlatform(
     servingRuntime?: ServingRuntime | ((db: TestDb) => ServingRuntime);
     /** A built web console to serve at `/`. */
     consoleDir?: string;
+    /** Integration addresses and feature flags for GET /integrations. */
+    integrations?: AppOptions['integrations'];
   } = {},
 ): Promise<TestPlatform> {
   const db = await createTestDb();
@@ -97,6 +99,7 @@ export async function createTestPlatform(
     // Experiment tracking follows the MLflow client: on when one is given.
     tracking: opts.mlflow ? createTrackingService({ db, mlflow: opts.mlflow }) : null,
     consoleDir: opts.consoleDir ?? null,
+    integrations: opts.integrations ?? null,
   });
   await app.ready();
 

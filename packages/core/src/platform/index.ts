@@ -15,3 +15,10 @@ export type {
 } from './gpu-detection.ts';
 export { selectImage } from './image-selection.ts';
 export type { ImageChoice, ImageRequest } from './image-selection.ts';
+export { addressOf, checkIntegrations, probeAddress } from './integrations.ts';
+export type {
+  IntegrationCheck,
+  IntegrationCheckStatus,
+  IntegrationTarget,
+  IntegrationTargets,
+} from './integrations.ts';
