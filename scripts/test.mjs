@@ -92,7 +92,12 @@ vitest('int-pglite', 'int', embedded);
 // services and the HTTP API); process supervision and Temporal tests do not, and run once.
 const DATABASE_TIERS = [
   'packages/db',
-  'packages/core',
+  // packages/core without process supervision (execution/) and the serving drivers (no database there);
+  // the rollouts through the API do use it (revisions, traffic shares, events).
+  'packages/core/src/audit',
+  'packages/core/src/platform',
+  'packages/core/src/tracking',
+  'apps/platform/src/serving-rollout.int.test.ts',
   'apps/server',
   'apps/cli/src/cli.int.test.ts',
   'apps/cli/src/jobs.int.test.ts',
