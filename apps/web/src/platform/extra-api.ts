@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import type {
   experimentRunSchema,
+  integrationsSchema,
   jobExperimentRunSchema,
   modelVersionSchema,
   platformPoliciesSchema,
@@ -17,6 +18,7 @@ export type JobExperimentRun = z.output<typeof jobExperimentRunSchema>;
 export type RegisteredModel = z.output<typeof registeredModelSchema>;
 export type ModelVersion = z.output<typeof modelVersionSchema>;
 export type PlatformPolicies = z.output<typeof platformPoliciesSchema>;
+export type Integrations = z.output<typeof integrationsSchema>;
 
 interface Paged<T> {
   items: T[];
@@ -42,4 +44,8 @@ export const registry = {
 
 export const governance = {
   policies: () => get<PlatformPolicies>('/governance/policies'),
+};
+
+export const integrations = {
+  get: () => get<Integrations>('/integrations'),
 };
