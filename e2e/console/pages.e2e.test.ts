@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium, signedInPage, type Browser } from './browser.ts';
@@ -57,6 +60,52 @@ describe('governance and admin pages', () => {
     expect(await temporal.textContent()).toMatch(/127\.0\.0\.1:\d+/);
     expect(await page.locator('[data-component=kubernetes]').textContent()).toContain('disabled');
     expect(await page.locator('[data-testid=feature-flags]').textContent()).toContain('experiment_tracking');
+  });
+});
+
+describe('catalog and projects', () => {
+  it('uploads a dataset with progress and shows its validation report; a bad file is refused in place', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'llmops-upload-'));
+    try {
+      const good = join(dir, 'pairs.jsonl');
+      const bad = join(dir, 'broken.jsonl');
+      await writeFile(good, '{"instruction":"Say hi","output":"Hi!"}\n{"prompt":"2+2?","completion":"4"}\n');
+      await writeFile(bad, '{"text":"no pair here"}\n');
+      await page.goto(`${stack.url}/catalog/datasets`);
+      await page.getByLabel('Dataset name').fill('pairs-from-console');
+
+      await page.locator('[data-testid=dataset-file]').setInputFiles(bad);
+      await page.getByRole('button', { name: 'Upload' }).click();
+      const alert = page.locator('.upload [role=alert]');
+      await alert.waitFor();
+      expect(await alert.textContent()).toMatch(/row|sft_pair|instruction|output/i);
+      expect(await page.getByLabel('Dataset name').inputValue()).toBe('pairs-from-console');
+
+      await page.locator('[data-testid=dataset-file]').setInputFiles(good);
+      await page.getByRole('button', { name: 'Upload' }).click();
+      await page.locator('[data-testid=upload-progress]').waitFor();
+      await page.getByRole('link', { name: 'See its validation report' }).click();
+      await page.waitForURL(/\/catalog\/datasets\/[0-9a-f-]+$/);
+      expect(await page.locator('[data-testid=validation-report]').textContent()).toMatch(
+        /2\s+of\s+2\s+rows are valid/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('switches project: the lists show the other project, and the choice is kept', async () => {
+    await api('/projects', { slug: 'e2e-other', name: 'Other team' });
+    await page.goto(`${stack.url}/catalog/models`);
+    await page.locator('[data-testid=models-table] tbody tr').first().waitFor();
+    await page.locator('[data-testid=project-switcher]').click();
+    await page.locator('.n-base-select-option', { hasText: '(e2e-other)' }).click();
+    await page.getByText('No models yet').waitFor();
+    await page.reload();
+    await page.getByText('No models yet').waitFor();
+    await page.locator('[data-testid=project-switcher]').click();
+    await page.locator('.n-base-select-option', { hasText: '(default)' }).click();
+    await page.locator('[data-testid=models-table] tbody tr').first().waitFor();
   });
 });
 
