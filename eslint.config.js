@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
+import pluginVue from 'eslint-plugin-vue';
 import workerWorkflows from './apps/worker/eslint.workflows.js';
 
 // Import direction (docs/architecture.md): apps -> packages; spec imports nothing but zod;
@@ -99,6 +100,38 @@ export default tseslint.config(
     // Tests poke at JSON responses; typing every envelope there adds noise, not safety.
     files: ['**/*.test.ts', '**/testing/**/*.ts', 'bench/**/*.ts', 'e2e/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  // The web console: Vue single-file components (types are checked by vue-tsc, formatting by Prettier).
+  ...pluginVue.configs['flat/essential'].map((c) => ({ ...c, files: ['apps/web/src/**/*.vue'] })),
+  {
+    files: ['apps/web/src/**/*.vue'],
+    languageOptions: {
+      parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.vue'], sourceType: 'module' },
+    },
+    rules: { 'no-undef': 'off' },
+  },
+  {
+    // web -> client -> spec: the console reaches the platform only through its HTTP API.
+    files: ['apps/web/src/**/*.ts', 'apps/web/src/**/*.vue'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '@llmops/core',
+                '@llmops/db',
+                '@llmops/server',
+                '@llmops/config',
+                '@llmops/orchestration',
+              ],
+              message: 'the console talks to the platform only through @llmops/client and @llmops/spec',
+            },
+          ],
+        },
+      ],
+    },
   },
   workerWorkflows,
 );
