@@ -10,7 +10,7 @@ afterEach(() => {
   app = null;
 });
 
-async function render(props: Record<string, unknown>) {
+async function render(props: { loading: boolean; error: unknown; empty?: boolean; emptyText?: string }) {
   const host = document.createElement('div');
   document.body.replaceChildren(host);
   app = createApp({
