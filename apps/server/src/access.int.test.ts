@@ -101,6 +101,8 @@ function matrix(a: {
     { method: 'GET', path: `/training/jobs/${a.jobId}`, need: 'viewer', resource: true },
     { method: 'GET', path: `/training/jobs/${a.jobId}/events`, need: 'viewer', resource: true },
     { method: 'GET', path: '/training/gpu-types', need: 'any' },
+    { method: 'GET', path: '/governance/policies', need: 'any' },
+    { method: 'GET', path: '/integrations', need: 'any' },
     {
       method: 'POST',
       path: `/training/jobs/${a.jobId}/cancel`,
@@ -167,6 +169,63 @@ function matrix(a: {
     { method: 'GET', path: '/serving/endpoints', need: 'viewer' },
     { method: 'GET', path: `/serving/endpoints/${a.endpointId}`, need: 'viewer', resource: true },
     { method: 'GET', path: `/serving/endpoints/${a.endpointId}/deployment`, need: 'viewer', resource: true },
+    // Rollouts and inference: this platform has no workflow engine and no serving backend, so the calls a
+    // role may make end in the service's own answer (no files to serve, nothing under way, 503).
+    { method: 'GET', path: `/serving/endpoints/${a.endpointId}/status`, need: 'viewer', resource: true },
+    { method: 'GET', path: `/serving/endpoints/${a.endpointId}/events`, need: 'viewer', resource: true },
+    {
+      method: 'POST',
+      path: `/serving/endpoints/${a.endpointId}/rollouts`,
+      need: 'editor',
+      resource: true,
+      allowedStatus: 422,
+      body: () => ({}),
+    },
+    {
+      method: 'POST',
+      path: `/serving/endpoints/${a.endpointId}/scale`,
+      need: 'editor',
+      resource: true,
+      allowedStatus: 409,
+      body: () => ({ replicas: 2 }),
+    },
+    {
+      method: 'POST',
+      path: `/serving/endpoints/${a.endpointId}/promote`,
+      need: 'editor',
+      resource: true,
+      allowedStatus: 409,
+    },
+    {
+      method: 'POST',
+      path: `/serving/endpoints/${a.endpointId}/rollback`,
+      need: 'editor',
+      resource: true,
+      allowedStatus: 409,
+      body: () => ({}),
+    },
+    {
+      method: 'DELETE',
+      path: `/serving/endpoints/${a.endpointId}`,
+      need: 'editor',
+      resource: true,
+      allowedStatus: 503,
+    },
+    ...['chat/completions', 'completions', 'embeddings'].map((op) => ({
+      method: 'POST' as const,
+      path: `/serving/endpoints/${a.endpointId}/v1/${op}`,
+      need: 'viewer' as const,
+      resource: true,
+      allowedStatus: 503,
+      body: () => ({ messages: [{ role: 'user', content: 'hi' }] }),
+    })),
+    {
+      method: 'POST',
+      path: `/serving/routes/${a.endpointId}`,
+      need: 'viewer',
+      allowedStatus: 404,
+      body: () => ({}),
+    },
     // Registry and experiments answer 503 here: this platform runs without MLflow. Model and alias names
     // are shaped like ids so that the coverage check matches them with the documented path parameters.
     { method: 'GET', path: '/registry/models', need: 'viewer', allowedStatus: 503 },
