@@ -23,14 +23,14 @@ export const VERSION = '0.1.0';
 /** Where `llmops up` builds the web console in this install. */
 const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
-/** The console folder to serve at `/`, or null (with a note) when no build is there. */
-function consoleDir(configured: string | undefined, print: (line: string) => void): string | null {
+/** The console folder to serve at `/`; a build that appears there later is served from then on. */
+function consoleDir(configured: string | undefined, print: (line: string) => void): string {
   const dir = configured ?? DEFAULT_CONSOLE_DIR;
-  if (existsSync(join(dir, 'index.html'))) return dir;
-  print(
-    `console: not served, no build in ${dir} (node apps/web/scripts/ensure-build.mjs builds it; llmops up does so on start)`,
-  );
-  return null;
+  if (!existsSync(join(dir, 'index.html')))
+    print(
+      `console: no build in ${dir} yet, / leads to the API docs until there is one (llmops up builds it; so does node apps/web/scripts/ensure-build.mjs)`,
+    );
+  return dir;
 }
 
 export interface RunningPlatform {
@@ -136,7 +136,7 @@ export async function startPlatform(
     print(`  tracking: ${tracking.describe}`);
     print(`  serving: ${serving.describe}`);
     const servingHandle = serving;
-    if (served) print(`  console: ${url}/`);
+    print(`  console: ${url}/`);
     print(
       `  API ${url}/llm-ops/v1 · docs ${url}/llm-ops/v1/docs · GPU ${gpu.state} (${gpu.reason}) · tracking ${flags.experimentTracking.enabled ? 'on' : 'off'}`,
     );

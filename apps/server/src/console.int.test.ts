@@ -7,8 +7,10 @@ import { createTestPlatform, type TestPlatform } from './testing/test-platform.t
 // The built web console at `/`: its files, index.html for page paths (deep links), and the API's own
 // JSON 404 for unknown API routes.
 let dir: string;
+let later: string;
 let t: TestPlatform;
 let bare: TestPlatform;
+let waiting: TestPlatform;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'llmops-console-'));
@@ -18,11 +20,15 @@ beforeAll(async () => {
   await writeFile(join(dir, 'secret.txt.bak'), 'not to be reached through ..');
   t = await createTestPlatform({ consoleDir: join(dir) });
   bare = await createTestPlatform();
+  // A folder the build has not reached yet (llmops up builds it while the platform starts).
+  later = join(dir, 'not-built-yet');
+  waiting = await createTestPlatform({ consoleDir: later });
 });
 
 afterAll(async () => {
   await t?.close();
   await bare?.close();
+  await waiting?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -75,7 +81,19 @@ describe('web console', () => {
     expect(encoded.body).not.toContain('"workspaces"');
   });
 
-  it('without a console build, / leads to the API docs', async () => {
+  it('serves a build that appears after the start; until then pages lead to the API docs', async () => {
+    const before = await get(waiting, '/catalog/models');
+    expect(before.statusCode).toBe(302);
+    expect(before.headers.location).toBe('/llm-ops/v1/docs');
+    expect((await get(waiting, '/llm-ops/v1/nope')).statusCode).toBe(404);
+    await mkdir(later);
+    await writeFile(join(later, 'index.html'), '<!doctype html><div id="late"></div>');
+    const after = await get(waiting, '/catalog/models');
+    expect(after.statusCode).toBe(200);
+    expect(after.body).toContain('<div id="late">');
+  });
+
+  it('without a console folder, / leads to the API docs', async () => {
     const res = await get(bare, '/');
     expect(res.statusCode).toBe(302);
     expect(res.headers.location).toBe('/llm-ops/v1/docs');

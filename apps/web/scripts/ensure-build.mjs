@@ -73,6 +73,19 @@ export function report(dir = distDir) {
   return `console: initial JavaScript ${gzipKb} KB gzipped in ${files.length} file(s), ${verdict} the ${BUDGET_KB} KB budget`;
 }
 
+/** Output folders of builds whose process is gone (killed before it could clean up). */
+function removeStaleOutput() {
+  for (const name of readdirSync(webDir)) {
+    const pid = /^dist\.tmp-(\d+)$/.exec(name)?.[1];
+    if (!pid) continue;
+    try {
+      process.kill(Number(pid), 0);
+    } catch {
+      rmSync(join(webDir, name), { recursive: true, force: true });
+    }
+  }
+}
+
 export async function ensureBuild({ force = false, quiet = false } = {}) {
   const log = (line) => quiet || process.stdout.write(`${line}\n`);
   const hash = sourceHash();
@@ -85,8 +98,16 @@ export async function ensureBuild({ force = false, quiet = false } = {}) {
   log('console: building the web console…');
   const started = Date.now();
   const { build } = await import('vite');
+  removeStaleOutput();
   // Built next to dist and swapped in, so a platform serving the old build never sees half a new one.
   const outDir = join(webDir, `dist.tmp-${process.pid}`);
+  // Stopped (Ctrl-C, or `llmops up` ending first): leave no half-written output behind.
+  const onSignal = (signal) => {
+    rmSync(outDir, { recursive: true, force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     await build({
       configFile: join(webDir, 'vite.config.ts'),
@@ -97,6 +118,8 @@ export async function ensureBuild({ force = false, quiet = false } = {}) {
     rmSync(distDir, { recursive: true, force: true });
     renameSync(outDir, distDir);
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     rmSync(outDir, { recursive: true, force: true });
   }
   log(`console: built in ${((Date.now() - started) / 1000).toFixed(1)}s`);

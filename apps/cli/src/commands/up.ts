@@ -104,29 +104,34 @@ function childEnv(ctx: Ctx, o: UpOpts): Record<string, string | undefined> {
 }
 
 /**
- * Builds the web console when its sources changed since the last build (instant otherwise). A failed
- * build is reported and the platform starts anyway: the API does not need the console.
+ * Builds the web console when its sources changed since the last build (instant otherwise), next to the
+ * starting stacks and platform: the platform serves the build once it is there. A failed build is
+ * reported and the platform keeps running: the API does not need the console.
  */
-async function buildConsole(ctx: Ctx, env: Record<string, string | undefined>): Promise<void> {
-  if (env.LLMOPS_CONSOLE_DIR || !existsSync(CONSOLE_BUILD)) return;
+function buildConsole(ctx: Ctx, env: Record<string, string | undefined>): { stop(): void } {
+  if (env.LLMOPS_CONSOLE_DIR || !existsSync(CONSOLE_BUILD)) return { stop: () => undefined };
   const lines: string[] = [];
-  const code = await new Promise<number | null>((res) => {
-    const child = spawn(process.execPath, [CONSOLE_BUILD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (e) => {
-      lines.push(e.message);
-      res(1);
-    });
-    child.on('exit', (c) => res(c));
+  const child = spawn(process.execPath, [CONSOLE_BUILD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const keep = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let running = true;
+  const finish = (code: number | null) => {
+    if (!running) return;
+    running = false;
+    for (const line of lines.filter((l) => l.startsWith('console:'))) ctx.note(`${line}\n`);
+    if (code !== 0)
+      ctx.note(
+        `warning: the web console could not be built; the API runs without it\n${lines.slice(-5).join('\n')}\n`,
+      );
+  };
+  child.on('error', (e) => {
+    lines.push(e.message);
+    finish(1);
   });
-  for (const line of lines.filter((l) => l.startsWith('console:'))) ctx.note(`${line}\n`);
-  if (code !== 0) {
-    ctx.note(
-      `warning: the web console could not be built; the API still starts\n${lines.slice(-5).join('\n')}\n`,
-    );
-  }
+  child.on('exit', (code, signal) => (signal ? (running = false) : finish(code)));
+  // The build removes its half-written output when stopped.
+  return { stop: () => running && child.kill('SIGTERM') };
 }
 
 function exitCodeOf(e: Exit): number {
@@ -272,16 +277,20 @@ async function up(ctx: Ctx, o: UpOpts): Promise<number> {
   if (await answers(url)) {
     throw new Error(`a platform already answers at ${url}; stop it first or choose another --port`);
   }
+  // The console builds next to the stacks and the platform, which serves it once it is there.
+  const consoleBuild = buildConsole(ctx, env);
   // Ctrl-C while the stacks start: exit, and the exit hooks stop what was started (MLflow runs in a process
   // group of its own, so the terminal's SIGINT does not reach it).
-  const early = () => process.exit(130);
+  const early = () => {
+    consoleBuild.stop();
+    process.exit(130);
+  };
   process.once('SIGINT', early);
   process.once('SIGTERM', early);
   // Both need only their own Python environment: prepare and start them side by side.
   const [temporal, mlflow] = await Promise.allSettled([
     o.execution ? startExecutionStack(ctx, env) : null,
     o.execution ? startTrackingServer(ctx, env) : null,
-    buildConsole(ctx, env),
   ]).finally(() => {
     process.off('SIGINT', early);
     process.off('SIGTERM', early);
@@ -291,6 +300,7 @@ async function up(ctx: Ctx, o: UpOpts): Promise<number> {
     if (mlflow.status === 'rejected') throw mlflow.reason;
     return await runPlatform(ctx, o, env, url, mlflow.value?.url ?? null);
   } finally {
+    consoleBuild.stop();
     await Promise.all([
       temporal.status === 'fulfilled' ? temporal.value?.stop() : undefined,
       mlflow.status === 'fulfilled' ? mlflow.value?.stop() : undefined,

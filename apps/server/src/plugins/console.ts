@@ -17,7 +17,8 @@ async function isFile(path: string): Promise<boolean> {
 /**
  * Serves the built web console at `/`: its files as they are, and index.html for any other page path, so a
  * deep link such as /catalog/models/<id> opens the console, which routes it in the browser. Paths under
- * the API prefix are never answered here: an unknown API route keeps its JSON 404.
+ * the API prefix are never answered here: an unknown API route keeps its JSON 404. While the folder holds
+ * no build yet (`llmops up` builds it next to the starting platform), page paths lead to the API docs.
  */
 export async function consolePlugin(app: FastifyInstance, opts: { dir: string }) {
   const root = normalize(opts.dir);
@@ -33,6 +34,7 @@ export async function consolePlugin(app: FastifyInstance, opts: { dir: string })
     }
     // A missing asset is a 404; a page path is the console's to route.
     if (extname(path) && !path.endsWith('.html')) return reply.callNotFound();
+    if (!(await isFile(join(root, 'index.html')))) return reply.redirect(`${API_PREFIX}/docs`);
     return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
   });
 }
