@@ -40,6 +40,13 @@ export async function startServing(opts: {
       describe: 'off in this process (LLMOPS_RUN_WORKER=false)',
       close: async () => {},
     };
+  // Without the workflow engine nothing is deployed or rolled out: no model servers, no Python needed.
+  if (!env.TEMPORAL_ADDRESS)
+    return {
+      runtime: null,
+      describe: 'off (no workflow engine: TEMPORAL_ADDRESS is not set)',
+      close: async () => {},
+    };
   const python = await ensurePythonEnv({ home: env.LLMOPS_HOME, requireTorch: false });
   const driver = createLocalServingDriver({
     stateDir: join(env.LLMOPS_HOME, 'serving'),
