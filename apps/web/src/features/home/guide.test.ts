@@ -43,6 +43,12 @@ describe('Getting Started commands', () => {
     for (const [method, path] of calls) expect(routeExists(method!, path!), `${method} ${path}`).toBe(true);
   });
 
+  it('ends with a question to the deployed endpoint, from the CLI and with curl', () => {
+    const last = steps[3]!;
+    expect(last.cli).toContain("llmops -- chat /tiny-llama -m 'Hello'");
+    expect(last.curl).toContain('/serving/routes/tiny-llama/v1/chat/completions');
+  });
+
   it('uses the platform the console is served from', () => {
     expect(steps[0]!.curl).toContain('export API=http://localhost:8000/llm-ops/v1');
     expect(steps[0]!.cli).toContain('export LLMOPS_URL=http://localhost:8000');

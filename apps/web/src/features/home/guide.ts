@@ -75,7 +75,7 @@ export function guideSteps(origin: string): GuideStep[] {
       title: 'Deploy it and try it',
       text: 'Create an endpoint for the trained model; the platform checks the DeploymentSpec, rolls the model out and shows its revisions, traffic and health. The endpoint page has a chat box; the same OpenAI-compatible call works with curl.',
       link: { to: '/serving/endpoints/new', label: 'Open the deploy form' },
-      cli: `cat > endpoint.json <<'JSON'\n${JSON.stringify(ENDPOINT, null, 2)}\nJSON\nnpm run -s llmops -- endpoints create -f endpoint.json\nnpm run -s llmops -- endpoints list`,
+      cli: `cat > endpoint.json <<'JSON'\n${JSON.stringify(ENDPOINT, null, 2)}\nJSON\nnpm run -s llmops -- endpoints create -f endpoint.json\nnpm run -s llmops -- endpoints list\nnpm run -s llmops -- chat ${ENDPOINT.route} -m 'Hello' --max-tokens 16`,
       curl: `curl -s -X POST $API/serving/endpoints ${auth} ${json} \\\n  -d '${JSON.stringify(ENDPOINT)}'\ncurl -s -X POST $API/serving/routes${ENDPOINT.route}/v1/chat/completions ${auth} ${json} \\\n  -d '{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'`,
     },
   ];
