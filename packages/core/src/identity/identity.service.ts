@@ -14,8 +14,33 @@ export interface BootstrapResult {
 export const DEFAULT_ORG = 'default';
 export const DEFAULT_PROJECT = 'default';
 
-export function createIdentityService(db: Db) {
+/**
+ * How long an authenticated caller is remembered by this process (docs/decisions/0018-caller-cache.md):
+ * the token lookup is the one database query on the inference path. Any identity change made through
+ * this process clears the cache at once; one made by another process applies within this time.
+ */
+export const CALLER_CACHE_MS = 1000;
+const CALLER_CACHE_MAX = 10_000;
+
+export function createIdentityService(db: Db, opts: { callerCacheMs?: number } = {}) {
   const { repos } = db;
+  const cacheMs = opts.callerCacheMs ?? CALLER_CACHE_MS;
+  const callers = new Map<string, { at: number; actor: Promise<Actor> }>();
+
+  async function resolveActor(hash: string, projectSlug: string | undefined): Promise<Actor> {
+    const caller = await repos.tokens.resolveCaller(hash, projectSlug ?? null);
+    if (!caller) throw createError('UNAUTHORIZED', 'Invalid, expired or revoked token');
+    const { token, user, orgAdmin, project } = caller;
+    const base = { userId: user.id, userName: user.name, tokenId: token.id, orgAdmin };
+    // Organisation administrators may enter any project of the installation as admin.
+    const role: Role | null = caller.role ?? (project && orgAdmin ? 'admin' : null);
+    if (projectSlug && (!project || !role)) {
+      // An unknown project and one the caller is not a member of look the same: no existence leak.
+      throw createError('NOT_FOUND', `Project '${projectSlug}' not found`);
+    }
+    if (!project || !role) return { ...base, project: null, role: null };
+    return { ...base, project, role };
+  }
 
   async function resolveProject(userId: string, orgAdmin: boolean, slug: string) {
     const project = await repos.projects.getBySlug(slug);
@@ -25,7 +50,7 @@ export function createIdentityService(db: Db) {
     return { project, role: role ?? ('admin' as Role) };
   }
 
-  return {
+  const service = {
     /**
      * First start: one organisation, the project `default`, an admin user and its token. The token comes
      * from LLMOPS_BOOTSTRAP_TOKEN when set, else it is generated and returned once.
@@ -70,18 +95,17 @@ export function createIdentityService(db: Db) {
     async authenticate(bearer: string | undefined, projectSlug: string | undefined): Promise<Actor> {
       if (!bearer)
         throw createError('UNAUTHORIZED', 'Missing bearer token: send "Authorization: Bearer <token>"');
-      const caller = await repos.tokens.resolveCaller(hashToken(bearer), projectSlug ?? null);
-      if (!caller) throw createError('UNAUTHORIZED', 'Invalid, expired or revoked token');
-      const { token, user, orgAdmin, project } = caller;
-      const base = { userId: user.id, userName: user.name, tokenId: token.id, orgAdmin };
-      // Organisation administrators may enter any project of the installation as admin.
-      const role: Role | null = caller.role ?? (project && orgAdmin ? 'admin' : null);
-      if (projectSlug && (!project || !role)) {
-        // An unknown project and one the caller is not a member of look the same: no existence leak.
-        throw createError('NOT_FOUND', `Project '${projectSlug}' not found`);
-      }
-      if (!project || !role) return { ...base, project: null, role: null };
-      return { ...base, project, role };
+      const hash = hashToken(bearer);
+      if (cacheMs <= 0) return resolveActor(hash, projectSlug);
+      const key = `${hash}\0${projectSlug ?? ''}`;
+      const hit = callers.get(key);
+      if (hit && Date.now() - hit.at < cacheMs) return hit.actor;
+      if (callers.size >= CALLER_CACHE_MAX) callers.clear();
+      const actor = resolveActor(hash, projectSlug);
+      callers.set(key, { at: Date.now(), actor });
+      // Refusals are not remembered: a token created a moment later works at once.
+      actor.catch(() => callers.delete(key));
+      return actor;
     },
 
     async listOrganisations(actor: Actor) {
@@ -202,6 +226,26 @@ export function createIdentityService(db: Db) {
     async revokeToken(actor: Actor, tokenId: string) {
       if (!(await repos.tokens.revoke(tokenId, actor.userId))) throw notFound('Token', tokenId);
     },
+  };
+  // Every change to who may do what forgets the remembered callers, so it applies at once here.
+  const mutation =
+    <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await f(...args);
+      } finally {
+        callers.clear();
+      }
+    };
+  return {
+    ...service,
+    bootstrap: mutation(service.bootstrap),
+    createOrganisation: mutation(service.createOrganisation),
+    createProject: mutation(service.createProject),
+    addMember: mutation(service.addMember),
+    removeMember: mutation(service.removeMember),
+    createToken: mutation(service.createToken),
+    revokeToken: mutation(service.revokeToken),
   };
 
   async function orgOf(actor: Actor) {
