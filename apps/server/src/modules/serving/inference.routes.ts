@@ -30,8 +30,14 @@ const OPERATIONS = {
 } as const;
 type Operation = keyof typeof OPERATIONS;
 
-/** Kept-alive connections to the model servers: a new TCP connection per request would cost ~1 ms. */
-const agent = new Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000 });
+/**
+ * Kept-alive connections to the model servers (a new TCP connection per request would cost ~1 ms), without
+ * Nagle's algorithm: a small write behind an unacknowledged one must not wait for a delayed ACK (~40 ms).
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000, noDelay: true });
+
+/** Answers up to this size (with a Content-Length) are read whole and sent in one write. */
+const BUFFERED_ANSWER_MAX = 1 << 20;
 
 /** Endpoint rows are read at most once a second per endpoint on the request path. */
 const ENDPOINT_TTL_MS = 1000;
@@ -256,6 +262,14 @@ export function createInferenceProxy(opts: { services: Services; runtime: () => 
       if (v) reply.header(h, v);
     }
     reply.header('x-llmops-revision', choice.revisionId);
+    // A whole answer (not a stream) goes out in one write with its headers: written piece by piece, the
+    // pieces after the first could wait for the client's delayed ACK.
+    const length = Number(upstream.headers['content-length']);
+    if (Number.isFinite(length) && length <= BUFFERED_ANSWER_MAX) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of upstream) chunks.push(chunk as Buffer);
+      return reply.send(Buffer.concat(chunks));
+    }
     return reply.send(upstream);
   }
 
