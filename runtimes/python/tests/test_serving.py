@@ -313,3 +313,30 @@ def test_bad_arguments_exit_2_with_usage(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "--max-input-tokens: expected a positive integer, got 0" in proc.stderr
+
+
+def test_accepted_connections_send_without_waiting_for_acks() -> None:
+    """asyncio turns Nagle's algorithm off only on sockets whose protocol is TCP; the listening socket
+    must say so, or every answer written in two pieces on a kept-alive connection waits ~40 ms."""
+    import asyncio
+    import socket
+
+    from llmops_runtime.serving.main import _bind
+    from llmops_runtime.serving.settings import parse_settings
+
+    listener = _bind(parse_settings(["--model", "unused", "--host", "127.0.0.1", "--port", "0"]))
+    client = socket.create_connection(listener.getsockname())
+    conn, _ = listener.accept()
+
+    async def transport_nodelay() -> int:
+        transport, _ = await asyncio.get_running_loop().connect_accepted_socket(asyncio.Protocol, conn)
+        try:
+            return transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        finally:
+            transport.close()
+
+    try:
+        assert asyncio.run(transport_nodelay()) != 0
+    finally:
+        client.close()
+        listener.close()
