@@ -95,6 +95,7 @@ const DATABASE_TIERS = [
   // packages/core without process supervision (execution/) and the serving drivers (no database there);
   // the rollouts through the API do use it (revisions, traffic shares, events).
   'packages/core/src/audit',
+  'packages/core/src/identity',
   'packages/core/src/platform',
   'packages/core/src/tracking',
   'apps/platform/src/serving-rollout.int.test.ts',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createPgliteImage, createPgliteSql, pgliteVersion } from './drivers/pglite.ts';
 import { createPostgresSql } from './drivers/postgres.ts';
+import { createChangeFeed, type ChangeFeed } from './changes.ts';
 import { loadMigrations, migrate } from './migrations.ts';
 import { createRepositories } from './repositories/index.ts';
 import type { Repositories } from './repositories/index.ts';
@@ -19,6 +20,8 @@ export type DbOptions =
 export interface Db {
   sql: Sql;
   repos: Repositories;
+  /** Changes made by any process sharing the database, for the caches of the request path. */
+  changes: ChangeFeed;
   /** Applies pending migrations; the platform calls it at boot and `llmops db migrate` on demand. */
   migrate(): Promise<{ applied: string[] }>;
   close(): Promise<void>;
@@ -27,11 +30,16 @@ export interface Db {
 /** Opens the database; it does not migrate. */
 export async function createDb(options: DbOptions): Promise<Db> {
   const sql = options.kind === 'pglite' ? await createPgliteSql(options) : await createPostgresSql(options);
+  const changes = createChangeFeed(sql);
   return {
     sql,
     repos: createRepositories(sql),
+    changes,
     migrate: async () => migrate(sql, await loadMigrations()),
-    close: () => sql.close(),
+    close: async () => {
+      await changes.close();
+      await sql.close();
+    },
   };
 }
 

@@ -1,5 +1,7 @@
 export { createDb, createMigratedPgliteImage, migratedPgliteImageKey } from './create-db.ts';
 export type { Db, DbOptions } from './create-db.ts';
+export { CHANGES_CHANNEL, publishChange } from './changes.ts';
+export type { ChangeFeed, ChangeListener, ChangeTopic } from './changes.ts';
 export type { Dialect, Sql } from './sql.ts';
 export { ConflictError, DbError, isConflictError, isDbError } from './errors.ts';
 export { checksumOf, loadMigrations, migrate, MIGRATIONS_DIR, pendingMigrations } from './migrations.ts';

@@ -1,4 +1,4 @@
-import type { Db } from '@llmops/db';
+import { publishChange, type Db } from '@llmops/db';
 import type { Role } from '@llmops/spec';
 import { createError, notFound } from '../errors.ts';
 import { requireRole, type Actor } from './actor.ts';
@@ -15,22 +15,30 @@ export const DEFAULT_ORG = 'default';
 export const DEFAULT_PROJECT = 'default';
 
 /**
- * How long an authenticated caller is remembered by this process (docs/decisions/0018-caller-cache.md):
- * the token lookup is the one database query on the inference path. Any identity change made through
- * this process clears the cache at once; one made by another process applies within this time.
+ * How long an authenticated caller is remembered at most (docs/decisions/0018-caller-cache.md, 0019): the
+ * token lookup is the one database query on the inference path. Any identity change made through the
+ * service, in this process or another sharing the database, empties every process's cache at once
+ * through the database's change notifications; the limit bounds a lost notification. A token's own
+ * expiry is kept too: a remembered caller is dropped when its token expires.
  */
-export const CALLER_CACHE_MS = 1000;
+export const CALLER_CACHE_MS = 30_000;
 const CALLER_CACHE_MAX = 10_000;
 
 export function createIdentityService(db: Db, opts: { callerCacheMs?: number } = {}) {
   const { repos } = db;
   const cacheMs = opts.callerCacheMs ?? CALLER_CACHE_MS;
-  const callers = new Map<string, { at: number; actor: Promise<Actor> }>();
+  const callers = new Map<string, { until: number; actor: Promise<Actor> }>();
+  if (cacheMs > 0) db.changes.subscribe('identity', () => callers.clear());
 
-  async function resolveActor(hash: string, projectSlug: string | undefined): Promise<Actor> {
+  async function resolveActor(
+    hash: string,
+    projectSlug: string | undefined,
+    onExpiry: (at: number) => void = () => undefined,
+  ): Promise<Actor> {
     const caller = await repos.tokens.resolveCaller(hash, projectSlug ?? null);
     if (!caller) throw createError('UNAUTHORIZED', 'Invalid, expired or revoked token');
     const { token, user, orgAdmin, project } = caller;
+    if (token.expiresAt) onExpiry(Date.parse(token.expiresAt));
     const base = { userId: user.id, userName: user.name, tokenId: token.id, orgAdmin };
     // Organisation administrators may enter any project of the installation as admin.
     const role: Role | null = caller.role ?? (project && orgAdmin ? 'admin' : null);
@@ -99,10 +107,14 @@ export function createIdentityService(db: Db, opts: { callerCacheMs?: number } =
       if (cacheMs <= 0) return resolveActor(hash, projectSlug);
       const key = `${hash}\0${projectSlug ?? ''}`;
       const hit = callers.get(key);
-      if (hit && Date.now() - hit.at < cacheMs) return hit.actor;
+      if (hit && Date.now() < hit.until) return hit.actor;
       if (callers.size >= CALLER_CACHE_MAX) callers.clear();
-      const actor = resolveActor(hash, projectSlug);
-      callers.set(key, { at: Date.now(), actor });
+      const entry = { until: Date.now() + cacheMs, actor: null as unknown as Promise<Actor> };
+      const actor = resolveActor(hash, projectSlug, (expiry) => {
+        entry.until = Math.min(entry.until, expiry);
+      });
+      entry.actor = actor;
+      callers.set(key, entry);
       // Refusals are not remembered: a token created a moment later works at once.
       actor.catch(() => callers.delete(key));
       return actor;
@@ -235,6 +247,8 @@ export function createIdentityService(db: Db, opts: { callerCacheMs?: number } =
         return await f(...args);
       } finally {
         callers.clear();
+        // Other processes forget theirs; if the notice cannot be sent, their time limit still applies.
+        await publishChange(db.sql, 'identity', '*').catch(() => undefined);
       }
     };
   return {

@@ -284,6 +284,14 @@ export function createRolloutService(deps: {
       return { endpoint, revisions: detailed, rollout, events: events.slice(-50), windowSeconds: window };
     },
 
+    /**
+     * Calls `listener` with the id of an endpoint whose row changed in any process sharing the database
+     * (null: changes may have been missed), so a cache of endpoint rows stays true. Returns unsubscribe.
+     */
+    watchEndpoints(listener: (endpointId: string | null) => void): () => void {
+      return deps.db.changes.subscribe('endpoint', listener);
+    },
+
     /** The endpoint a request names by id or by route, for the inference proxy (no role check here). */
     async lookup(projectId: string, key: { id?: string; route?: string }): Promise<EndpointRow | null> {
       return key.id

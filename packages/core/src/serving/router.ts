@@ -2,18 +2,25 @@ import type { Db } from '@llmops/db';
 import type { RoutingTable } from './routing.ts';
 
 /**
- * The routing tables of endpoints, read from the database and kept for `ttlMs`: the proxy reads them on
- * every request, the rollout activities change them and invalidate the entry (same process), and other
- * processes see a change within the TTL.
+ * The routing tables of endpoints, read from the database once and kept: the proxy reads them on every
+ * request. Any change of traffic or shadow flags, by any process sharing the database, drops the entry
+ * through the database's change notifications (decision 0019); `ttlMs` bounds how long an entry lives
+ * should a notification be lost.
  */
 export interface ServingRouter {
   table(endpointId: string): Promise<RoutingTable>;
   invalidate(endpointId: string): void;
 }
 
+export const ROUTING_TABLE_TTL_MS = 30_000;
+
 export function createServingRouter(db: Db, opts: { ttlMs?: number } = {}): ServingRouter {
-  const ttl = opts.ttlMs ?? 1000;
+  const ttl = opts.ttlMs ?? ROUTING_TABLE_TTL_MS;
   const cache = new Map<string, { at: number; table: Promise<RoutingTable> }>();
+  db.changes.subscribe('routing', (endpointId) => {
+    if (endpointId === null) cache.clear();
+    else cache.delete(endpointId);
+  });
   return {
     table(endpointId) {
       const hit = cache.get(endpointId);

@@ -34,6 +34,10 @@ export class AmbientSql implements Sql {
     return this.#base.transaction((tx) => this.#current.run(tx, () => fn(tx)));
   }
 
+  listen(channel: string, onPayload: (payload: string) => void, onReset?: () => void) {
+    return this.#base.listen(channel, onPayload, onReset);
+  }
+
   close(): Promise<void> {
     return this.#base.close();
   }

@@ -139,6 +139,21 @@ class PgliteSql implements Sql {
     });
   }
 
+  /** One process owns an embedded database, so a connection never breaks and onReset is never called. */
+  async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+    this.#assertUsable('listen');
+    const unlisten = await this.#queue.run(async () => {
+      try {
+        return await this.#pg.listen(channel, onPayload);
+      } catch (error) {
+        throw toDbError(error);
+      }
+    });
+    return async () => {
+      if (!this.#closed) await this.#queue.run(() => unlisten());
+    };
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -178,6 +193,10 @@ class PgliteTransaction implements Sql {
 
   transaction<R>(fn: (tx: Sql) => Promise<R>): Promise<R> {
     return runInSavepoint(this, fn);
+  }
+
+  listen(): Promise<() => Promise<void>> {
+    return Promise.reject(new DbError('a transaction handle cannot listen', { code: 'misuse' }));
   }
 
   close(): Promise<void> {

@@ -27,14 +27,14 @@ export async function createPostgresSql(options: PostgresOptions): Promise<Sql> 
   if (!Number.isInteger(max) || max < 1) {
     throw new DbError(`max must be a positive integer, got ${String(max)}`, { code: 'invalid_pool_size' });
   }
-  const pool = new pg.Pool({
+  const connection = {
     connectionString: url,
-    max,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
-  });
+  };
+  const pool = new pg.Pool({ ...connection, max });
   // Without a listener, a connection dropped while idle would crash the whole process.
   pool.on('error', (error) => options.onIdleError?.(error));
-  const sql = new AmbientSql(new PostgresSql(pool));
+  const sql = new AmbientSql(new PostgresSql(pool, connection));
   try {
     // Fail at startup, with the driver's message, rather than on the first request.
     if (schema !== undefined) await createSchemaIfMissing(sql, schema);
@@ -55,13 +55,88 @@ async function createSchemaIfMissing(sql: Sql, schema: string): Promise<void> {
   }
 }
 
+/** LISTEN takes an identifier; channels are ours, but a bad one must fail clearly, not as SQL. */
+const CHANNEL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const RELISTEN_MAX_DELAY_MS = 5000;
+
 class PostgresSql implements Sql {
   readonly dialect = 'postgres' as const;
   readonly #pool: pg.Pool;
+  readonly #connection: pg.ClientConfig;
+  readonly #listeners = new Set<() => Promise<void>>();
   #closed = false;
 
-  constructor(pool: pg.Pool) {
+  constructor(pool: pg.Pool, connection: pg.ClientConfig) {
     this.#pool = pool;
+    this.#connection = connection;
+  }
+
+  /**
+   * A dedicated connection (LISTEN is per session, so not from the pool). When it breaks it is opened
+   * again with a growing delay, and `onReset` tells the listener that notifications may have been missed.
+   */
+  async listen(
+    channel: string,
+    onPayload: (payload: string) => void,
+    onReset?: () => void,
+  ): Promise<() => Promise<void>> {
+    this.#assertOpen('listen');
+    if (!CHANNEL_NAME.test(channel))
+      throw new DbError(`cannot listen on "${channel}": use lower-case letters, digits and underscores`, {
+        code: 'invalid_channel',
+      });
+    let stopped = false;
+    let client: pg.Client | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    const connect = async () => {
+      const c = new pg.Client(this.#connection);
+      c.on('notification', (n) => {
+        if (n.channel === channel && n.payload !== undefined) onPayload(n.payload);
+      });
+      // A broken connection emits 'error' then 'end'; 'end' opens a new one.
+      c.on('error', () => undefined);
+      c.on('end', () => {
+        if (client !== c || stopped) return;
+        client = null;
+        reconnect(0);
+      });
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${channel}`);
+      } catch (error) {
+        await c.end().catch(() => undefined);
+        throw toDbError(error);
+      }
+      if (stopped) await c.end().catch(() => undefined);
+      else client = c;
+    };
+    const reconnect = (attempt: number) => {
+      timer = setTimeout(
+        () => {
+          connect().then(
+            () => {
+              if (!stopped) onReset?.();
+            },
+            () => {
+              if (!stopped) reconnect(attempt + 1);
+            },
+          );
+        },
+        Math.min(RELISTEN_MAX_DELAY_MS, 100 * 2 ** attempt),
+      );
+      timer.unref();
+    };
+    await connect();
+    const stop = async () => {
+      stopped = true;
+      clearTimeout(timer);
+      this.#listeners.delete(stop);
+      const c = client;
+      client = null;
+      await c?.end().catch(() => undefined);
+    };
+    this.#listeners.add(stop);
+    return stop;
   }
 
   async query<T>(text: string, params?: unknown[]): Promise<T[]> {
@@ -115,6 +190,7 @@ class PostgresSql implements Sql {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.all([...this.#listeners].map((stop) => stop()));
     await this.#pool.end();
   }
 
@@ -156,6 +232,10 @@ class PostgresTransaction implements Sql {
 
   transaction<R>(fn: (tx: Sql) => Promise<R>): Promise<R> {
     return runInSavepoint(this, fn);
+  }
+
+  listen(): Promise<() => Promise<void>> {
+    return Promise.reject(new DbError('a transaction handle cannot listen', { code: 'misuse' }));
   }
 
   close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isUuid, jsonParam, selectPage, toIso, toIsoOrNull, Where } from '../rows.ts';
 import type { ListResult, Page } from '../rows.ts';
+import { publishChange } from '../changes.ts';
 import type { Sql } from '../sql.ts';
 import { COMPLIANT } from './compliance.ts';
 import type { Compliance } from './compliance.ts';
@@ -102,7 +103,8 @@ export function createEndpointsRepository(sql: Sql) {
      * `serving_endpoints_project_route_key`). Pass `tx` to create inside a caller's transaction.
      */
     async create(input: CreateEndpointInput, tx?: Sql): Promise<EndpointRow> {
-      const [row] = await (tx ?? sql).query<EndpointRecord>(
+      const q = tx ?? sql;
+      const [row] = await q.query<EndpointRecord>(
         `INSERT INTO serving_endpoints (id, project_id, name, route, environment, model_id, model_ref, spec, request,
            image, image_variant, image_reason, status, compliance, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14::jsonb, $15)
@@ -125,6 +127,8 @@ export function createEndpointsRepository(sql: Sql) {
           input.createdBy,
         ],
       );
+      // A proxy may remember that nothing answered at this route.
+      await publishChange(q, 'endpoint', row!.id);
       return toEndpoint(row!);
     },
 
@@ -183,10 +187,12 @@ export function createEndpointsRepository(sql: Sql) {
 
     async setStatus(id: string, status: string, tx?: Sql): Promise<EndpointRow | null> {
       if (!isUuid(id)) return null;
-      const [row] = await (tx ?? sql).query<EndpointRecord>(
+      const q = tx ?? sql;
+      const [row] = await q.query<EndpointRecord>(
         `UPDATE serving_endpoints SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
         [id, status],
       );
+      if (row) await publishChange(q, 'endpoint', id);
       return row ? toEndpoint(row) : null;
     },
   };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isUuid, jsonParam, toIso, toNumber } from '../rows.ts';
+import { publishChange } from '../changes.ts';
 import type { Sql } from '../sql.ts';
 
 export type RevisionMode = 'blue-green' | 'canary' | 'shadow' | 'ab';
@@ -232,11 +233,14 @@ export function createRevisionsRepository(sql: Sql) {
       if (patch.shadow !== undefined) set('shadow', patch.shadow);
       if (patch.message !== undefined) set('message', patch.message);
       if (patch.replicas !== undefined) set('replicas', patch.replicas);
-      const [row] = await (tx ?? sql).query<RevisionRecord>(
+      const q = tx ?? sql;
+      const [row] = await q.query<RevisionRecord>(
         `UPDATE endpoint_revisions SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1
          RETURNING ${COLUMNS}`,
         params,
       );
+      if (row && (patch.traffic !== undefined || patch.shadow !== undefined))
+        await publishChange(q, 'routing', row.endpoint_id);
       return row ? toRevision(row) : null;
     },
 
@@ -270,6 +274,7 @@ export function createRevisionsRepository(sql: Sql) {
           `SELECT ${COLUMNS} FROM endpoint_revisions WHERE endpoint_id = $1 ORDER BY seq DESC`,
           [endpointId],
         );
+        await publishChange(q, 'routing', endpointId);
         return rows.map(toRevision);
       };
       return tx ? run(tx) : sql.transaction(run);

@@ -39,8 +39,11 @@ const agent = new Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_0
 /** Answers up to this size (with a Content-Length) are read whole and sent in one write. */
 const BUFFERED_ANSWER_MAX = 1 << 20;
 
-/** Endpoint rows are read at most once a second per endpoint on the request path. */
-const ENDPOINT_TTL_MS = 1000;
+/**
+ * Endpoint rows are read once and kept: a change of any endpoint, by any process, empties the cache
+ * (changes are rare next to requests; decision 0019). The time limit bounds a lost notification.
+ */
+const ENDPOINT_TTL_MS = 30_000;
 
 function openAiError(
   reply: FastifyReply,
@@ -63,6 +66,16 @@ function openAiError(
     .send({ error: { message, type, code, param: null } });
 }
 
+/** The whole body of a response, resolved once it ended. */
+function readAll(stream: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    stream.once('error', reject);
+  });
+}
+
 interface Resolved {
   endpoint: EndpointRow;
   spec: DeploymentSpec;
@@ -72,6 +85,8 @@ export function createInferenceProxy(opts: { services: Services; runtime: () => 
   const { services } = opts;
   const endpoints = new Map<string, { at: number; value: Promise<Resolved | null> }>();
   const inflight = new Map<string, number>();
+  // Entries are keyed by id or by route and may remember that nothing answered: any change clears all.
+  services.rollouts.watchEndpoints(() => endpoints.clear());
 
   async function resolve(projectId: string, key: { id?: string; route?: string }): Promise<Resolved | null> {
     const cacheKey = `${projectId}:${key.id ?? `route:${key.route}`}`;
@@ -256,21 +271,23 @@ export function createInferenceProxy(opts: { services: Services; runtime: () => 
     upstream.once('end', () => done(status < 500));
     upstream.once('error', () => done(false));
     reply.raw.once('close', release);
-    reply.status(status);
+    const headers: Record<string, string> = { 'x-llmops-revision': choice.revisionId };
     for (const h of ['content-type', 'cache-control']) {
       const v = upstream.headers[h];
-      if (v) reply.header(h, v);
+      if (typeof v === 'string') headers[h] = v;
     }
-    reply.header('x-llmops-revision', choice.revisionId);
-    // A whole answer (not a stream) goes out in one write with its headers: written piece by piece, the
-    // pieces after the first could wait for the client's delayed ACK.
+    // A whole answer (not a stream) goes out in one write with its headers, straight to the socket: it is
+    // the model server's bytes, with nothing for the framework's reply pipeline to serialise or check, and
+    // written piece by piece the pieces after the first could wait for the client's delayed ACK.
     const length = Number(upstream.headers['content-length']);
     if (Number.isFinite(length) && length <= BUFFERED_ANSWER_MAX) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of upstream) chunks.push(chunk as Buffer);
-      return reply.send(Buffer.concat(chunks));
+      const answer = await readAll(upstream);
+      reply.hijack();
+      reply.raw.writeHead(status, { ...headers, 'content-length': String(answer.length) });
+      reply.raw.end(answer);
+      return reply;
     }
-    return reply.send(upstream);
+    return reply.status(status).headers(headers).send(upstream);
   }
 
   return { handle, OPERATIONS };
