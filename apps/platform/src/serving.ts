@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { PlatformConfig, PlatformEnv } from '@llmops/config';
 import {
@@ -52,6 +53,8 @@ export async function startServing(opts: {
     stateDir: join(env.LLMOPS_HOME, 'serving'),
     artifactsDir: join(env.LLMOPS_HOME, 'artifacts'),
     python: python.python,
+    // torch's threads spin between requests: on every core they would take the one the proxy needs.
+    threadsPerReplica: env.SERVING_LOCAL_THREADS || Math.max(1, availableParallelism() - 1),
     log: (line) => print(`serving: ${line}`),
   });
   const runtime: ServingRuntime = {

@@ -92,6 +92,12 @@ export const envSchema = z.object({
     'local',
     'Serving backend for new endpoints: local model server, KServe or Ray Serve.',
   ),
+  SERVING_LOCAL_THREADS: integer(
+    0,
+    0,
+    1024,
+    'torch CPU threads of each local model server replica; 0: all cores but one (at least one), so the platform keeps a core.',
+  ),
   WORKFLOW_ORCHESTRATION_ENABLED: flag(true, 'Run multi-stage pipelines through the orchestration system.'),
   WORKFLOW_ORCHESTRATION_SYSTEM: choice(
     ['argo_workflows', 'temporal'],
