@@ -38,9 +38,11 @@ export function createRunActivities(deps: Pick<ActivityDeps, 'db' | 'executor'>)
         const outcome = await executor.run(
           { jobId: input.jobId, attempt: input.attempt, spec: input.spec },
           {
+            // The timer carries progress; a heartbeat per event (hundreds a second across runs) would cost
+            // the worker more than reading the events. A checkpoint is told at once.
             onEvent: async (event) => {
               await recorder.observe(event);
-              beat();
+              if (event.type === 'checkpoint') beat();
             },
             onLog: () => {},
           },
