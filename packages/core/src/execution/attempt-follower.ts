@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { watch, type FSWatcher } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, openSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { basename } from 'node:path';
 import { parseRuntimeEvent } from '@llmops/spec';
 import type { ExecutionObserver, ExecutionOutcome } from './executor.ts';
@@ -39,7 +38,7 @@ export class AttemptFollower {
   private readonly summary = emptySummary();
   private readonly stdout: LineFollower;
   private readonly stderr: LineFollower;
-  private log: FileHandle | null = null;
+  private log: number | null = null;
   private logLines: string[] = [];
   private watcher: FSWatcher | null = null;
   private busy = false;
@@ -77,7 +76,7 @@ export class AttemptFollower {
 
   async start(): Promise<void> {
     // The combined log is derived from the two files, so a re-attach rebuilds it from the start.
-    this.log = await open(this.paths.log, 'w');
+    this.log = openSync(this.paths.log, 'w');
     try {
       this.watcher = watch(this.paths.dir, (_event, name) => this.onDirChange(name));
       this.watcher.on('error', () => this.closeWatcher());
@@ -186,10 +185,11 @@ export class AttemptFollower {
   private async pumpAll(final: boolean): Promise<void> {
     await this.stdout.pump(final);
     await this.stderr.pump(final);
-    if (this.logLines.length > 0 && this.log) {
+    // Written synchronously, as the follower reads: one small append per pass.
+    if (this.logLines.length > 0 && this.log !== null) {
       const text = this.logLines.join('\n') + '\n';
       this.logLines = [];
-      await this.log.write(text);
+      writeSync(this.log, text);
     }
   }
 
@@ -227,7 +227,13 @@ export class AttemptFollower {
     this.closeWatcher();
     const log = this.log;
     this.log = null;
-    await Promise.allSettled([this.stdout.close(), this.stderr.close(), log?.close()]);
+    if (log !== null)
+      try {
+        closeSync(log);
+      } catch {
+        // Already closed: nothing to release.
+      }
+    await Promise.allSettled([this.stdout.close(), this.stderr.close()]);
   }
 }
 

@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 
 const CHUNK = 64 * 1024;
@@ -10,9 +10,13 @@ const MAX_LINE = 1024 * 1024;
  * hands over the complete lines appended since the previous call and keeps an unterminated last line (and a
  * UTF-8 character cut between two reads) until it is completed. Callers decide when to pump (file watcher,
  * timer); lines are delivered in order and each `onLine` is awaited before the next.
+ *
+ * The file is read with synchronous calls: a pass is an fstat and a read of what was appended (a few
+ * kilobytes of a local file), and a supervisor makes hundreds of passes a second across runs, where the
+ * promise and thread-pool round trips of asynchronous calls cost more than the reads themselves.
  */
 export class LineFollower {
-  private fh: FileHandle | null = null;
+  private fd: number | null = null;
   private position = 0;
   private partial = '';
   private readonly decoder = new StringDecoder('utf8');
@@ -30,13 +34,13 @@ export class LineFollower {
 
   /** `final`: the writer is gone, so an unterminated last line is complete as it is. */
   async pump(final = false): Promise<void> {
-    const fh = await this.handle();
-    if (fh === null) return;
-    const st = await fh.stat();
+    const fd = this.handle();
+    if (fd === null) return;
+    const st = fstatSync(fd);
     if (st.size > 0) this.mtime = st.mtimeMs;
     while (this.position < st.size) {
       const buf = Buffer.allocUnsafe(Math.min(CHUNK, st.size - this.position));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, this.position);
+      const bytesRead = readSync(fd, buf, 0, buf.length, this.position);
       if (bytesRead === 0) break;
       this.position += bytesRead;
       await this.split(this.decoder.write(buf.subarray(0, bytesRead)));
@@ -49,20 +53,20 @@ export class LineFollower {
   }
 
   async close(): Promise<void> {
-    const fh = this.fh;
-    this.fh = null;
-    await fh?.close();
+    const fd = this.fd;
+    this.fd = null;
+    if (fd !== null) closeSync(fd);
   }
 
-  private async handle(): Promise<FileHandle | null> {
-    if (this.fh) return this.fh;
+  private handle(): number | null {
+    if (this.fd !== null) return this.fd;
     try {
-      this.fh = await open(this.path, 'r');
+      this.fd = openSync(this.path, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
     }
-    return this.fh;
+    return this.fd;
   }
 
   private async split(text: string): Promise<void> {
