@@ -97,7 +97,10 @@ export async function startExecution(opts: {
         maxConcurrentRuns: env.LLMOPS_MAX_CONCURRENT_RUNS,
         bundleCacheDir: join(env.LLMOPS_HOME, 'cache'),
         adjustSpec: syntheticRuns(env.LLMOPS_SYNTHETIC_RUNS),
-        onFatalError: (e) => print(`execution: worker stopped: ${(e as Error).message}`),
+        onFatalError: (e, restartInMs) =>
+          print(
+            `execution: worker stopped: ${(e as Error).message}; starting it again in ${Math.round(restartInMs / 1000)} s`,
+          ),
         ...(opts.serving ? { serving: opts.serving } : {}),
       });
     }
