@@ -86,10 +86,15 @@ export function createInferenceProxy(opts: { services: Services; runtime: () => 
   const endpoints = new Map<string, { at: number; value: Promise<Resolved | null> }>();
   const inflight = new Map<string, number>();
   // Entries are keyed by id or by route and may remember that nothing answered: any change clears all.
-  services.rollouts.watchEndpoints(() => endpoints.clear());
+  // Subscribed on first use: the app is also built without services (OpenAPI document).
+  let watching = false;
 
   async function resolve(projectId: string, key: { id?: string; route?: string }): Promise<Resolved | null> {
     const cacheKey = `${projectId}:${key.id ?? `route:${key.route}`}`;
+    if (!watching) {
+      watching = true;
+      services.rollouts.watchEndpoints(() => endpoints.clear());
+    }
     const hit = endpoints.get(cacheKey);
     if (hit && Date.now() - hit.at < ENDPOINT_TTL_MS) return hit.value;
     const value = (async () => {
