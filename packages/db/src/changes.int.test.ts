@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createTestDb, seedProject, testDbKind } from '@llmops/testing';
+import { createTestDb, seedEndpoint, seedProject, testDbKind } from '@llmops/testing';
 import type { TestDb } from '@llmops/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from './create-db.ts';
@@ -82,18 +82,7 @@ describe(`change notifications (${testDbKind()})`, () => {
     const routing = hear('routing');
     await tick(100);
     const { project, user } = await seedProject(db);
-    const endpoint = await db.repos.endpoints.create({
-      projectId: project.id,
-      route: `/changes-${randomUUID().slice(0, 8)}`,
-      environment: 'dev',
-      modelRef: 'm',
-      spec: {},
-      request: {},
-      image: 'img',
-      imageVariant: 'cpu',
-      imageReason: 'test',
-      createdBy: user.id,
-    });
+    const endpoint = await seedEndpoint(db, project.id, user.id);
     await eventually(() => endpoints.keys.includes(endpoint.id));
     const revision = await db.repos.revisions.create({
       endpointId: endpoint.id,

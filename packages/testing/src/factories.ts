@@ -44,3 +44,25 @@ export async function seedModel(
     ...overrides,
   });
 }
+
+/** A serving endpoint row in the project (no revisions) with plausible defaults; override any field. */
+export async function seedEndpoint(
+  db: Db,
+  projectId: string,
+  createdBy: string,
+  overrides: Partial<Parameters<Db['repos']['endpoints']['create']>[0]> = {},
+) {
+  return db.repos.endpoints.create({
+    projectId,
+    route: `/endpoint-${suffix()}`,
+    environment: 'dev',
+    modelRef: 'm',
+    spec: {},
+    request: {},
+    image: 'img',
+    imageVariant: 'cpu',
+    imageReason: 'test',
+    createdBy,
+    ...overrides,
+  });
+}

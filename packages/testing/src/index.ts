@@ -1,6 +1,6 @@
 export { createTestDb, testDbKind } from './test-db.ts';
 export type { TestDb } from './test-db.ts';
-export { seedModel, seedProject } from './factories.ts';
+export { seedEndpoint, seedModel, seedProject } from './factories.ts';
 export type { SeededProject } from './factories.ts';
 export {
   QUICKSTART_DATASET,

@@ -1,4 +1,4 @@
-import { createTestDb, seedProject, testDbKind, type TestDb } from '@llmops/testing';
+import { createTestDb, seedEndpoint, seedProject, testDbKind, type TestDb } from '@llmops/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServingRouter } from './router.ts';
 
@@ -13,18 +13,7 @@ const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe(`serving router (${testDbKind()})`, () => {
   it('keeps a routing table until a traffic change made anywhere is announced', async () => {
     const { project, user } = await seedProject(db);
-    const endpoint = await db.repos.endpoints.create({
-      projectId: project.id,
-      route: '/router-test',
-      environment: 'dev',
-      modelRef: 'm',
-      spec: {},
-      request: {},
-      image: 'img',
-      imageVariant: 'cpu',
-      imageReason: 'test',
-      createdBy: user.id,
-    });
+    const endpoint = await seedEndpoint(db, project.id, user.id);
     const revision = (seq: number) =>
       db.repos.revisions.create({
         endpointId: endpoint.id,
