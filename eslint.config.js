@@ -50,6 +50,25 @@ export default tseslint.config(
     },
   },
   {
+    // Workflow modules are evaluated again for every workflow execution: they import the lean entry point.
+    files: ['apps/worker/src/workflows/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@llmops/spec',
+              message:
+                "workflow code imports '@llmops/spec/workflows' (see packages/spec/src/workflow-code.ts)",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['packages/config/src/**/*.ts', 'packages/db/src/**/*.ts'],
     rules: {
       'no-restricted-imports': [

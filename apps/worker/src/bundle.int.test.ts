@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,12 @@ describe('cached workflow bundle', () => {
     const built = await stat(first.codePath);
     expect(built.size).toBeGreaterThan(100_000);
     expect(await readdir(dir)).toEqual([first.codePath.slice(dir.length + 1)]);
+    // Workflow modules are evaluated again for every workflow execution: only the workflow contract of
+    // the spec is in the bundle, not the API and submission schemas.
+    const code = await readFile(first.codePath, 'utf8');
+    expect(code).toContain('./packages/spec/src/workflows.ts');
+    expect(code).not.toContain('./packages/spec/src/api.ts');
+    expect(code).not.toContain('./packages/spec/src/submissions.ts');
 
     const second = await cachedWorkflowBundle(dir);
     expect(second).toEqual(first);

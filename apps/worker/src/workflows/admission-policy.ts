@@ -4,7 +4,7 @@ import type {
   AdmissionState,
   QueuedJob,
   RunningJob,
-} from '@llmops/spec';
+} from '@llmops/spec/workflows';
 
 /**
  * Admission order (SPEC C2, C11), pure so that the workflow, its query and the unit tests share it:

@@ -11,7 +11,7 @@ import {
   type AdmissionState,
   type AdmittedSignal,
   type RunningJob,
-} from '@llmops/spec';
+} from '@llmops/spec/workflows';
 import {
   allHandlersFinished,
   condition,

@@ -7,7 +7,7 @@ import {
   type RolloutCommand,
   type RolloutStatus,
   type TeardownInput,
-} from '@llmops/spec';
+} from '@llmops/spec/workflows';
 import {
   ActivityFailure,
   ApplicationFailure,

@@ -9,7 +9,7 @@ import {
   type TrainingJobInput,
   type TrainingJobResult,
   type TrainingJobStatus,
-} from '@llmops/spec';
+} from '@llmops/spec/workflows';
 import {
   ActivityCancellationType,
   ActivityFailure,
