@@ -3,7 +3,7 @@ import type { RuntimeEvent } from '@llmops/spec';
 import { describe, expect, it } from 'vitest';
 import { AttemptRecorder } from './attempt-recorder.ts';
 
-/** Just the two job-event calls the recorder makes, over an array; `failing` simulates a database outage. */
+/** Just the two job-event calls the recorder makes (a batch is written whole or not at all), over an array; `failing` simulates a database outage. */
 function eventStore() {
   const rows: JobEventRow[] = [];
   const store = {
@@ -13,18 +13,21 @@ function eventStore() {
       repos: {
         jobs: {
           listEvents: async () => rows,
-          appendEvent: async (e: AppendJobEventInput) => {
+          appendEvents: async (batch: AppendJobEventInput[]) => {
             if (store.failing) throw new Error('database down');
-            const row = {
-              id: rows.length + 1,
-              fromStatus: null,
-              toStatus: null,
-              createdAt: '',
-              detail: {},
-              ...e,
-            } as JobEventRow;
-            rows.push(row);
-            return row;
+            const written = batch.map(
+              (e, i) =>
+                ({
+                  id: rows.length + i + 1,
+                  fromStatus: null,
+                  toStatus: null,
+                  createdAt: '',
+                  detail: {},
+                  ...e,
+                }) as JobEventRow,
+            );
+            rows.push(...written);
+            return written;
           },
         },
       },

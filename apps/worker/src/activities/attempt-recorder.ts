@@ -13,7 +13,8 @@ export const WORKER_ACTOR = 'system:worker';
  * - Each written event carries `seq`, the ordinal of the last runtime event it covers. The executor
  *   replays an attempt's events from the start when the supervision re-attaches (another worker, a
  *   retry), so everything up to the highest recorded `seq` is skipped: no duplicate, no gap.
- * Writes that fail (database down) stay queued in order and are retried on the next flush.
+ * Each flush writes what is queued in one statement; writes that fail (database down) stay queued in
+ * order and are retried on the next flush.
  */
 export class AttemptRecorder {
   step: number | null = null;
@@ -135,15 +136,16 @@ export class AttemptRecorder {
     }
   }
 
+  /** Everything queued in one statement (all or none); on failure the queue stays for the next flush. */
   private async flush(): Promise<void> {
     this.lastFlush = Date.now();
-    while (this.queue.length > 0) {
-      try {
-        await this.db.repos.jobs.appendEvent(this.queue[0]!);
-      } catch {
-        return;
-      }
-      this.queue.shift();
+    if (this.queue.length === 0) return;
+    const batch = this.queue.slice();
+    try {
+      await this.db.repos.jobs.appendEvents(batch);
+    } catch {
+      return;
     }
+    this.queue.splice(0, batch.length);
   }
 }

@@ -108,6 +108,51 @@ describe(`training jobs (${testDbKind()})`, () => {
     expect(events[0]!.id).toBeLessThan(events[1]!.id);
   });
 
+  it('appends many events of several jobs in one statement, in the order given, or none', async () => {
+    const { project } = await seedProject(db);
+    const a = await db.repos.jobs.create(jobInput(project.id));
+    const b = await db.repos.jobs.create(jobInput(project.id));
+    const batch = Array.from({ length: 30 }, (_, i) => ({
+      jobId: i % 3 === 0 ? b.id : a.id,
+      type: i % 2 ? 'metrics' : 'progress',
+      actor: 'system:worker',
+      detail: {
+        seq: i,
+        points: i % 2 ? [{ step: i, values: { loss: 1 / (i + 1) }, ts: 1000 + i }] : undefined,
+      },
+    }));
+    const written = await db.repos.jobs.appendEvents(batch);
+    expect(written.map((e) => e.detail.seq)).toEqual(batch.map((e) => e.detail.seq));
+    expect(written.map((e) => e.jobId)).toEqual(batch.map((e) => e.jobId));
+    const ofA = await db.repos.jobs.listEvents(a.id);
+    expect(ofA.map((e) => e.detail.seq)).toEqual(
+      batch.filter((e) => e.jobId === a.id).map((e) => e.detail.seq),
+    );
+    expect(ofA[0]).toMatchObject({
+      type: 'metrics',
+      fromStatus: null,
+      toStatus: null,
+      actor: 'system:worker',
+    });
+    // The tracking outbox sees each metrics event as it would one appended alone.
+    const outbox = await db.sql.query<{ kind: string }>(
+      'SELECT kind FROM tracking_outbox WHERE job_id = $1 ORDER BY id',
+      [a.id],
+    );
+    expect(outbox.map((r) => r.kind)).toEqual(
+      batch.filter((e) => e.jobId === a.id && e.type === 'metrics').map(() => 'metrics'),
+    );
+    expect(await db.repos.jobs.appendEvents([])).toEqual([]);
+    // One unknown job: the whole batch is refused and nothing is stored.
+    await expect(
+      db.repos.jobs.appendEvents([
+        { jobId: b.id, type: 'progress', actor: 'x', detail: { seq: 99 } },
+        { jobId: randomUUID(), type: 'progress', actor: 'x' },
+      ]),
+    ).rejects.toThrow();
+    expect((await db.repos.jobs.listEvents(b.id)).some((e) => e.detail.seq === 99)).toBe(false);
+  });
+
   it('transitions status only from the expected states and records the event', async () => {
     const { project } = await seedProject(db);
     const job = await db.repos.jobs.create(jobInput(project.id));
