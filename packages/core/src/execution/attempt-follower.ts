@@ -48,6 +48,7 @@ export class AttemptFollower {
   private lastPassAt = 0;
   private settled = false;
   private childExited = false;
+  private readonly ownChild: boolean;
 
   constructor(
     readonly paths: AttemptPaths,
@@ -61,6 +62,7 @@ export class AttemptFollower {
     });
     // A detach can come before anyone awaits `done`; that must not count as an unhandled rejection.
     this.done.catch(() => {});
+    this.ownChild = child !== null;
     this.stdout = new LineFollower(paths.events, (line) => this.onStdout(line));
     this.stderr = new LineFollower(paths.stderr, (line) => this.onStderr(line));
     child?.once('exit', () => {
@@ -88,9 +90,14 @@ export class AttemptFollower {
     this.wake(true, 0);
   }
 
-  /** The executor's periodic wake-up: reads (if notifications were missed) and checks the process. */
+  /**
+   * The executor's periodic wake-up: reads what a notification may have missed and checks whether the
+   * process ended. The check is skipped for our own child while the watcher works: its exit and the
+   * wrapper's exit.json wake us anyway, and a probe per run per second is what hundreds of runs cannot
+   * afford. A re-attached process (not our child) is probed on every tick.
+   */
   tick(): void {
-    this.wake(true, 0);
+    this.wake(!this.ownChild || this.watcher === null, 0);
   }
 
   private onDirChange(name: string | null): void {
