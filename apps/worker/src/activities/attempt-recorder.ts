@@ -1,5 +1,6 @@
 import type { AppendJobEventInput, Db } from '@llmops/db';
 import type { CheckpointRef, RuntimeEvent } from '@llmops/spec';
+import { directJobEventSink, type JobEventSink } from './event-batcher.ts';
 
 const RECORDED_TYPES = new Set(['progress', 'metrics', 'checkpoint', 'artifact']);
 export const WORKER_ACTOR = 'system:worker';
@@ -31,19 +32,26 @@ export class AttemptRecorder {
   private lastFlush = Date.now();
 
   private constructor(
-    private readonly db: Db,
+    private readonly sink: JobEventSink,
     private readonly jobId: string,
     private readonly attempt: number,
     private readonly intervalMs: number,
     private readonly watermark: number,
   ) {}
 
-  static async open(db: Db, jobId: string, attempt: number, intervalMs: number): Promise<AttemptRecorder> {
+  /** `sink` is where the events go (by default one statement per flush; the worker shares a batcher). */
+  static async open(
+    db: Db,
+    jobId: string,
+    attempt: number,
+    intervalMs: number,
+    sink: JobEventSink = directJobEventSink(db),
+  ): Promise<AttemptRecorder> {
     let watermark = 0;
     for (const e of await db.repos.jobs.listEvents(jobId))
       if (RECORDED_TYPES.has(e.type) && e.detail.attempt === attempt && typeof e.detail.seq === 'number')
         watermark = Math.max(watermark, e.detail.seq);
-    return new AttemptRecorder(db, jobId, attempt, intervalMs, watermark);
+    return new AttemptRecorder(sink, jobId, attempt, intervalMs, watermark);
   }
 
   async observe(event: RuntimeEvent): Promise<void> {
@@ -136,13 +144,13 @@ export class AttemptRecorder {
     }
   }
 
-  /** Everything queued in one statement (all or none); on failure the queue stays for the next flush. */
+  /** Everything queued in one write (all or none); on failure the queue stays for the next flush. */
   private async flush(): Promise<void> {
     this.lastFlush = Date.now();
     if (this.queue.length === 0) return;
     const batch = this.queue.slice();
     try {
-      await this.db.repos.jobs.appendEvents(batch);
+      await this.sink.append(batch);
     } catch {
       return;
     }

@@ -1,6 +1,7 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { AttemptRecorder } from './attempt-recorder.ts';
+import { createJobEventBatcher } from './event-batcher.ts';
 import type { ActivityDeps, RunAttemptInput, RunAttemptResult, RunHeartbeat } from './types.ts';
 
 /** The saved model's directory: output.dir, unless the runtime reported the model somewhere else. */
@@ -12,6 +13,8 @@ export function savedModelDir(reported: string | null, outputDir: string): strin
 
 export function createRunActivities(deps: Pick<ActivityDeps, 'db' | 'executor'>) {
   const { db, executor } = deps;
+  // One batcher for every run this worker supervises: their progress is written in shared statements.
+  const events = createJobEventBatcher(db);
   return {
     /**
      * Supervises one attempt on the executor until it ends, heartbeating its progress. Safe to retry:
@@ -21,7 +24,13 @@ export function createRunActivities(deps: Pick<ActivityDeps, 'db' | 'executor'>)
      */
     async runAttempt(input: RunAttemptInput): Promise<RunAttemptResult> {
       const ctx = Context.current();
-      const recorder = await AttemptRecorder.open(db, input.jobId, input.attempt, input.progressIntervalMs);
+      const recorder = await AttemptRecorder.open(
+        db,
+        input.jobId,
+        input.attempt,
+        input.progressIntervalMs,
+        events,
+      );
       const beat = () =>
         ctx.heartbeat({
           attempt: input.attempt,
