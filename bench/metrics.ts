@@ -7,7 +7,7 @@
  * - direct: `log-batch` calls of 1000 metrics, one after the other, to a fresh run;
  * - platform: a job on a test database (PGlite, or PostgreSQL with DATABASE_URL) enters RUNNING and its
  *   run is created by the dispatcher; then the clock starts and the points are written as `metrics` job
- *   events (`appendEvent`, the call the worker's attempt recorder makes; `--per-event` points each, as
+ *   events (`appendEvents`, the call the worker's attempt recorder makes; `--per-event` points each, as
  *   fast as the database takes them) while the dispatcher, started as the platform starts it, delivers
  *   the outbox rows the trigger writes. The clock stops when the dispatcher delivered them all and MLflow's REST API
  *   (`runs/get`, plain fetch) shows the last step for every key; since a job's rows are delivered in order, the counts are then
@@ -243,12 +243,14 @@ async function platform(
         // The worker writes an event when a runtime's output arrives (an I/O callback), so the event loop
         // turns between two writes; embedded PGlite answers without I/O, so yield as the worker would.
         if (i > 0) await new Promise((r) => setImmediate(r));
-        await db.repos.jobs.appendEvent({
-          jobId: job.id,
-          type: 'metrics',
-          actor,
-          detail: { attempt: 1, seq: i + PER_EVENT, points: points.slice(i, i + PER_EVENT) },
-        });
+        await db.repos.jobs.appendEvents([
+          {
+            jobId: job.id,
+            type: 'metrics',
+            actor,
+            detail: { attempt: 1, seq: i + PER_EVENT, points: points.slice(i, i + PER_EVENT) },
+          },
+        ]);
       }
       writtenAt = performance.now();
     })();
