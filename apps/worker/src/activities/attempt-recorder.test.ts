@@ -2,6 +2,7 @@ import type { AppendJobEventInput, Db, JobEventRow } from '@llmops/db';
 import type { RuntimeEvent } from '@llmops/spec';
 import { describe, expect, it } from 'vitest';
 import { AttemptRecorder } from './attempt-recorder.ts';
+import { createJobEventBatcher } from './event-batcher.ts';
 
 /** Just the two job-event calls the recorder makes (a batch is written whole or not at all), over an array; `failing` simulates a database outage. */
 function eventStore() {
@@ -108,5 +109,24 @@ describe('AttemptRecorder', () => {
     await recorder.close();
     expect(steps(store.rows)).toEqual([1, 2, 3, 4]);
     expect(store.rows.filter((r) => r.type === 'checkpoint').map((r) => r.detail.step)).toEqual([2, 4]);
+  });
+
+  it('abandoned, waits for its write under way and records nothing more, so a re-attach sees every write', async () => {
+    const store = eventStore();
+    const first = await AttemptRecorder.open(store.db, 'job', 1, 0, createJobEventBatcher(store.db, 50));
+    const events = run(10, 100);
+    for (const e of events.slice(0, 5)) await first.observe(e); // up to step 2, the last write batched
+    const underWay = first.observe(events[5]!); // step 3's progress: a write that waits for its batch
+    await first.abandon();
+    expect(steps(store.rows)).toEqual([1, 2]);
+    expect(store.rows.at(-1)!.detail).toMatchObject({ step: 3 });
+    await underWay;
+    for (const e of events.slice(6)) await first.observe(e);
+    const stored = store.rows.length;
+    const second = await AttemptRecorder.open(store.db, 'job', 1, 0);
+    for (const e of events) await second.observe(e);
+    await second.close();
+    expect(store.rows.length).toBeGreaterThan(stored);
+    expect(steps(store.rows)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 });

@@ -30,6 +30,8 @@ export class AttemptRecorder {
   private pointsSeq = 0;
   private readonly queue: AppendJobEventInput[] = [];
   private lastFlush = Date.now();
+  private inflight: Promise<void> = Promise.resolve();
+  private abandoned = false;
 
   private constructor(
     private readonly sink: JobEventSink,
@@ -55,6 +57,7 @@ export class AttemptRecorder {
   }
 
   async observe(event: RuntimeEvent): Promise<void> {
+    if (this.abandoned) return;
     this.seq += 1;
     const fresh = this.seq > this.watermark;
     switch (event.type) {
@@ -104,6 +107,16 @@ export class AttemptRecorder {
     }
   }
 
+  /**
+   * Stops recording without writing what is pending (the supervision ended without a close: detached,
+   * cancelled, failed) and waits for a write already under way, so that whoever re-attaches next reads every
+   * event this recorder stored and replays the rest — none twice.
+   */
+  async abandon(): Promise<void> {
+    this.abandoned = true;
+    await this.inflight;
+  }
+
   /** Writes everything still pending; throws when the database cannot take it (the activity retries). */
   async close(): Promise<void> {
     this.enqueuePending();
@@ -145,8 +158,15 @@ export class AttemptRecorder {
   }
 
   /** Everything queued in one write (all or none); on failure the queue stays for the next flush. */
-  private async flush(): Promise<void> {
+  private flush(): Promise<void> {
+    const write = this.write();
+    this.inflight = write;
+    return write;
+  }
+
+  private async write(): Promise<void> {
     this.lastFlush = Date.now();
+    if (this.abandoned) return;
     if (this.queue.length === 0) return;
     const batch = this.queue.slice();
     try {

@@ -43,6 +43,7 @@ export function createRunActivities(deps: Pick<ActivityDeps, 'db' | 'executor'>)
         beat,
         Math.max(200, Math.min(5_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3)),
       );
+      let closed = false;
       try {
         const outcome = await executor.run(
           { jobId: input.jobId, attempt: input.attempt, spec: input.spec },
@@ -59,6 +60,7 @@ export function createRunActivities(deps: Pick<ActivityDeps, 'db' | 'executor'>)
         );
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
         await recorder.close();
+        closed = true;
         return {
           outcome,
           runtimeVersion: recorder.runtimeVersion,
@@ -71,6 +73,8 @@ export function createRunActivities(deps: Pick<ActivityDeps, 'db' | 'executor'>)
         };
       } finally {
         clearInterval(timer);
+        // Detached or failed: a retry may re-attach elsewhere and must find this recorder's writes done.
+        if (!closed) await recorder.abandon();
       }
     },
 
