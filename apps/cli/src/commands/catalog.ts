@@ -31,7 +31,23 @@ export function humanBytes(n: number | null | undefined): string {
   return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
-const modelFields = (m: Model): [string, unknown][] => [
+/** Where a model trained here came from; nothing for a model registered by hand. */
+function lineageFields(lineage: Record<string, unknown> | null): [string, unknown][] {
+  if (!lineage) return [];
+  const parent = lineage.parentModel as { name?: unknown; version?: unknown } | null | undefined;
+  return [
+    ['trained by job', lineage.jobId],
+    [
+      'parent model',
+      parent ? `${String(parent.name)} v${String(parent.version)}` : '(none: trained from scratch)',
+    ],
+    ['dataset sha256', lineage.datasetSha256],
+    ['spec hash', lineage.specHash],
+    ['runtime', lineage.runtimeVersion],
+  ];
+}
+
+export const modelFields = (m: Model): [string, unknown][] => [
   ['id', m.id],
   ['name', m.name],
   ['version', m.version],
@@ -40,6 +56,7 @@ const modelFields = (m: Model): [string, unknown][] => [
   ['parameters', `${humanCount(m.parameter_count)} (${m.parameter_count})`],
   ['storage', m.storage_uri],
   ['description', m.description],
+  ...lineageFields(m.lineage),
   ['created by', m.created_by],
   ['created', time(m.created_at)],
 ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { humanBytes, humanCount } from './catalog.ts';
+import { humanBytes, humanCount, modelFields } from './catalog.ts';
 import { renderAuditVerification, renderRevalidation } from './governance.ts';
 import { renderVerdict } from './verdict.ts';
 
@@ -95,4 +95,45 @@ describe('human units', () => {
     [2048, '2.0 KiB'],
     [5 * 1024 ** 3, '5.0 GiB'],
   ])('%d bytes → %s', (n, text) => expect(humanBytes(n)).toBe(text));
+});
+
+describe('modelFields', () => {
+  const model = {
+    id: 'm1',
+    name: 'tiny-llama-sft',
+    version: '1',
+    model_family: 'llama',
+    max_position_embeddings: 64,
+    parameter_count: 196_928,
+    storage_uri: 's3://models/p/tiny-llama-sft/j2',
+    description: null,
+    lineage: null,
+    created_by: 'system:worker',
+    created_at: '2026-11-30T03:10:00.000Z',
+  };
+  const get = (fields: [string, unknown][], key: string) => fields.find(([k]) => k === key)?.[1];
+
+  it('shows the lineage of a model trained here: job, parent, dataset digest, spec hash, runtime', () => {
+    const fields = modelFields({
+      ...model,
+      lineage: {
+        jobId: 'j2',
+        specHash: 'abc',
+        datasetSha256: 'f00d',
+        runtimeVersion: '0.1.0',
+        parentModel: { id: 'm0', name: 'tiny-llama-pretrained', version: '1' },
+      },
+    });
+    expect(get(fields, 'trained by job')).toBe('j2');
+    expect(get(fields, 'parent model')).toBe('tiny-llama-pretrained v1');
+    expect(get(fields, 'dataset sha256')).toBe('f00d');
+    expect(get(fields, 'spec hash')).toBe('abc');
+    expect(get(fields, 'runtime')).toBe('0.1.0');
+    const scratch = modelFields({ ...model, lineage: { jobId: 'j1', parentModel: null } });
+    expect(get(scratch, 'parent model')).toBe('(none: trained from scratch)');
+  });
+
+  it('has no lineage lines for a model registered by hand', () => {
+    expect(modelFields(model).map(([k]) => k)).not.toContain('trained by job');
+  });
 });
