@@ -181,7 +181,12 @@ async function startExecutionStack(
 ): Promise<DevServer | null> {
   if (env.TEMPORAL_ADDRESS) return null;
   const home = llmopsHome(env, ctx.io.cwd);
-  const prep = progress(ctx, 'Preparing the Python environment (first start: a few minutes)');
+  const prep = progress(
+    ctx,
+    existsSync(join(home, 'venv'))
+      ? 'Checking the Python environment'
+      : 'Preparing the Python environment (first start: a few minutes)',
+  );
   const t0 = Date.now();
   let python;
   try {
@@ -232,7 +237,12 @@ async function startTrackingServer(
 ): Promise<MlflowServer | null> {
   if (!wantsLocalMlflow(env)) return null;
   const home = llmopsHome(env, ctx.io.cwd);
-  const prep = progress(ctx, 'Preparing MLflow (first start: a few minutes)');
+  const prep = progress(
+    ctx,
+    existsSync(join(home, 'mlflow-venv'))
+      ? 'Checking MLflow'
+      : 'Preparing MLflow (first start: a few minutes)',
+  );
   const t0 = Date.now();
   let mlflow;
   try {
