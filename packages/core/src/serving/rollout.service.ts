@@ -38,6 +38,8 @@ export const ROLLOUT_DEFAULTS = {
 /** Endpoint states in which a rollout is under way (another one is refused). */
 const IN_PROGRESS = ['PENDING', 'DEPLOYING', 'ROLLING_OUT'];
 const GONE = ['DELETING', 'DELETED'];
+/** How many of an endpoint's newest events its status carries (all of them: GET …/events). */
+const STATUS_EVENTS = 50;
 
 /**
  * The steps of a rollout: blue-green switches at once; canary follows its traffic_split (or the given
@@ -280,8 +282,8 @@ export function createRolloutService(deps: {
       let rollout: RolloutStatus | null = null;
       const o = deps.orchestrator();
       if (running && o) rollout = await o.rolloutStatus(running.id).catch(() => null);
-      const events = await repos.revisions.listEvents(endpoint.id, { limit: 1000 });
-      return { endpoint, revisions: detailed, rollout, events: events.slice(-50), windowSeconds: window };
+      const events = await repos.revisions.latestEvents(endpoint.id, STATUS_EVENTS);
+      return { endpoint, revisions: detailed, rollout, events, windowSeconds: window };
     },
 
     /**

@@ -306,6 +306,17 @@ export function createRevisionsRepository(sql: Sql) {
       );
       return rows.map(toEvent);
     },
+
+    /** The newest `count` events of an endpoint, oldest first (what a status page shows). */
+    async latestEvents(endpointId: string, count: number): Promise<EndpointEventRow[]> {
+      if (!isUuid(endpointId)) return [];
+      const rows = await sql.query<EventRecord>(
+        `SELECT seq, endpoint_id, revision_id, type, message, detail, actor, at FROM endpoint_events
+          WHERE endpoint_id = $1 ORDER BY seq DESC LIMIT $2`,
+        [endpointId, count],
+      );
+      return rows.map(toEvent).reverse();
+    },
   };
 }
 
