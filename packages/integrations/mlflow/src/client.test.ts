@@ -157,6 +157,43 @@ describe('the adapter against a misbehaving server', () => {
     expect(e).toMatchObject({ code: 'UNAVAILABLE', httpStatus: null, retryable: true });
   });
 
+  it('tries a read once more after a reset or a server error, never a write', async () => {
+    const run = {
+      info: { run_id: 'r', experiment_id: '1', status: 'RUNNING', lifecycle_stage: 'active' },
+      data: {},
+    };
+    let calls = 0;
+    handler = (req, res) => {
+      calls += 1;
+      if (calls === 1) req.socket.destroy();
+      else json(200, { runs: [run] })(req, res, '');
+    };
+    expect((await client().searchRuns({ experimentIds: ['1'] })).items).toHaveLength(1);
+    expect(calls).toBe(2);
+
+    calls = 0;
+    handler = (req, res) => {
+      calls += 1;
+      if (calls === 1)
+        json(500, { error_code: 'INTERNAL_ERROR', message: 'database is locked' })(req, res, '');
+      else json(200, { run })(req, res, '');
+    };
+    expect(await client().getRun('r')).toMatchObject({ info: { run_id: 'r' } });
+    expect(calls).toBe(2);
+
+    calls = 0;
+    handler = (req) => {
+      calls += 1;
+      req.socket.destroy();
+    };
+    expect(await failure(client().getRun('r'))).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(calls).toBe(2);
+
+    calls = 0;
+    expect(await failure(client().setTag('r', 'k', 'v'))).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(calls).toBe(1);
+  });
+
   it('a refused connection is UNAVAILABLE, retryable', async () => {
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));

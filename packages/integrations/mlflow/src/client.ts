@@ -123,6 +123,17 @@ export function artifactProxyPath(artifactUri: string | undefined, path: string)
 
 type Query = Record<string, string | number | undefined>;
 
+/**
+ * Reads (GET, and the searches, which MLflow takes as POST) are tried once more after a broken connection
+ * or a server error: a kept-alive connection the server closed just as it was reused, or a moment of a busy
+ * store, must not fail a search page made of a dozen parallel queries. Writes are never repeated here (the
+ * tracking outbox retries those with its own backoff). A timeout is not retried: it already took its time.
+ */
+const READ_RETRY_DELAY_MS = 100;
+const isRead = (operation: string, method: string) => method === 'GET' || operation.endsWith('/search');
+const readWorthRetrying = (e: MlflowError) =>
+  e.code === 'UNAVAILABLE' || (e.httpStatus !== null && e.httpStatus >= 500);
+
 export function createMlflowClient(opts: MlflowClientOptions): MlflowApi {
   const baseUrl = opts.baseUrl.replace(/\/+$/, '');
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -189,9 +200,19 @@ export function createMlflowClient(opts: MlflowClientOptions): MlflowApi {
       init.body = JSON.stringify(input);
       init.headers = { 'Content-Type': 'application/json' };
     }
-    const { status, text } = await exchange(operation, url, init);
-    if (status < 200 || status >= 300) throw failure(operation, status, text);
-    return parse(operation, status, schema, text);
+    const attempt = async () => {
+      const { status, text } = await exchange(operation, url, init);
+      if (status < 200 || status >= 300) throw failure(operation, status, text);
+      return parse(operation, status, schema, text);
+    };
+    if (!isRead(operation, method)) return attempt();
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof MlflowError) || !readWorthRetrying(e)) throw e;
+      await new Promise((r) => setTimeout(r, READ_RETRY_DELAY_MS));
+      return attempt();
+    }
   }
 
   function parse<S extends z.ZodType>(

@@ -187,8 +187,11 @@ describe(`registry and experiments on a real MLflow server (${testDbKind()})`, (
       });
       expect(inputs.status).toBe(200);
     }
-    const names = async (q: string) =>
-      ((await admin.get(`${API}/experiments/runs?${q}`)).body.data.items as any[]).map((r) => r.runName);
+    const names = async (q: string) => {
+      const res = await admin.get(`${API}/experiments/runs?${q}`);
+      expect(res.status, `${q}: ${JSON.stringify(res.body)}\n${mlflow.logTail().join('\n')}`).toBe(200);
+      return (res.body.data.items as any[]).map((r) => r.runName);
+    };
     expect(await names('')).toEqual(['run-1', 'run-0']);
     expect(await names(`model=${MODEL}`)).toEqual(['run-1', 'run-0']);
     expect(await names('model=llama-3-8b&dataset=pairs')).toEqual(['run-1', 'run-0']);
