@@ -183,11 +183,12 @@ describe(`tracking delivery to a real MLflow server (${testDbKind()})`, () => {
     while (Date.now() - downAt < 5_000) await new Promise((r) => setTimeout(r, 200));
     await mlflow.resume();
 
+    // The dispatcher marks the job ok after its pass delivered the last rows: wait for that too.
     await waitFor(
-      'the outbox to drain',
+      'the outbox to drain and tracking to be ok again',
       async () => {
         const t = (await db.repos.tracking.getJobTracking(jobId))!;
-        return t.pending === 0 && t.modelVersion !== null;
+        return t.pending === 0 && t.modelVersion !== null && t.trackingStatus === 'ok';
       },
       90_000,
     );
